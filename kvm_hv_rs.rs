@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A Rust implementation of the KVM-HV run path for POWER hosts (book3s_hv).
+//!
+//! The module overlays `kvm-hv.ko`: it copies kvm-hv's `struct kvmppc_ops`,
+//! replaces the members implemented in Rust, and publishes the result as
+//! `kvmppc_hv_ops` until it is unloaded. See `Documentation/design.rst`.
+
+mod ops;
+mod takeover;
+
+use kernel::prelude::*;
+
+module! {
+    type: KvmHvRs,
+    name: "kvm_hv_rs",
+    authors: ["kvm_hv_rs developers"],
+    description: "KVM-HV run path for POWER (book3s_hv) in Rust",
+    license: "GPL",
+}
+
+struct KvmHvRs {
+    _table: ops::Installed,
+}
+
+impl kernel::Module for KvmHvRs {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let table = ops::Installed::new(module)?;
+        pr_info!("HV ops table installed, run path: kvm-hv (C)\n");
+        Ok(Self { _table: table })
+    }
+}

@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared settings for the kvm_hv_rs scripts. Sourced, never run.
+#
+# Everything that is downloaded or built lives under one cache directory,
+# outside the git tree:  KVM_HV_RS_CACHE  (default: ~/.cache/kvm_hv_rs).
+
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${KVM_HV_RS_CACHE:-$HOME/.cache/kvm_hv_rs}
+KVER=${KVM_HV_RS_KVER:-7.3}
+LLVM_SUFFIX=-19
+LOGDIR=$CACHE/logs
+SRC=$CACHE/linux-$KVER          # patched kernel source tree (a git repo)
+OBJ=$CACHE/build-$KVER          # kbuild output directory (O=)
+ROOTFS=$CACHE/rootfs            # ppc64el userspace pieces (busybox)
+OUT=$CACHE/out                  # initramfs images, console logs, results
+
+mkdir -p "$CACHE" "$LOGDIR" "$OUT"
+
+export PATH="$HOME/.cargo/bin:$PATH"
+export LIBCLANG_PATH=/usr/lib/llvm-19/lib
+
+KMAKE=(make -C "$SRC" O="$OBJ" ARCH=powerpc LLVM=$LLVM_SUFFIX)
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
+
+# run_logged STEP LOGFILE CMD...: run CMD with its output in LOGFILE; on
+# failure name the step and show the log's tail.
+run_logged() {
+	local step=$1 log=$2; shift 2
+	local t0=$SECONDS
+	if ! "$@" >"$log" 2>&1; then
+		tail -n 40 "$log" >&2
+		die "step '$step' failed; full log: $log"
+	fi
+	say "$step: done in $((SECONDS - t0)) s (log: $log)"
+}
+
+# A private apt configuration for fetching packages from suites or
+# architectures this machine is not set up for, without touching its
+# /etc/apt: apt_private NAME "SOURCES LINE" [extra apt options...] -- ARGS
+apt_private() {
+	local name=$1 line=$2; shift 2
+	local d=$CACHE/apt/$name
+	mkdir -p "$d/lists/partial" "$d/cache/archives/partial"
+	echo "$line" >"$d/sources.list"
+	local opts=(-o Dir::Etc::sourcelist="$d/sources.list" -o Dir::Etc::sourceparts=-
+		-o Dir::State::Lists="$d/lists" -o Dir::Cache="$d/cache"
+		-o Debug::NoLocking=1)
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
+	shift
+	apt-get "${opts[@]}" "$@"
+}
