@@ -50,6 +50,14 @@ fn kvm_hv_refcount() -> i32 {
     unsafe { bindings::module_refcount((*c_table()).owner) }
 }
 
+// The kernel's `pr_*!` format through `kernel::fmt::Display`; the message
+// itself is `core`'s, so that the host tests see the same text.
+impl kernel::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
+        core::fmt::Display::fmt(self, f)
+    }
+}
+
 fn refuse(refusal: Refusal) -> Error {
     pr_err!("not loading: {}\n", refusal);
     match refusal {

@@ -55,9 +55,9 @@ impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Refusal::NotPublished => f.write_str("kvm-hv has not published its ops table"),
-            Refusal::Replaced => f.write_str(
-                "kvmppc_hv_ops is not kvm-hv's table: another module has replaced it",
-            ),
+            Refusal::Replaced => {
+                f.write_str("kvmppc_hv_ops is not kvm-hv's table: another module has replaced it")
+            }
             Refusal::CVmsExist { refs } => write!(
                 f,
                 "kvm-hv is in use ({refs} references): VMs created through its table \

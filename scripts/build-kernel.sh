@@ -14,15 +14,33 @@ FRAG=$TOP/scripts/config/kvm_hv_rs.config
 PATCHES=("$TOP"/rust/patches/*.patch)
 stamp() { cat "$@" | sha256sum | cut -c1-16; }
 
+# Commit the series on top of the pristine tag in a scratch index, then check
+# the result out: only files whose content differs from what is there now are
+# rewritten, so kbuild rebuilds what the change touched and nothing else.
+apply_series() {
+	local idx=$CACHE/series.index body=$CACHE/series.msg head p tree subject
+	rm -f "$idx"
+	head=$(git -C "$SRC" rev-parse pristine)
+	GIT_INDEX_FILE=$idx git -C "$SRC" read-tree pristine
+	for p in "${PATCHES[@]}"; do
+		echo "applying $(basename "$p")"
+		GIT_INDEX_FILE=$idx git -C "$SRC" apply --cached --whitespace=error-all "$p" ||
+			{ echo "$(basename "$p") does not apply"; return 1; }
+		tree=$(GIT_INDEX_FILE=$idx git -C "$SRC" write-tree)
+		subject=$(git mailinfo "$body" /dev/null <"$p" | sed -n 's/^Subject: //p')
+		head=$(git -C "$SRC" commit-tree "$tree" -p "$head" -m "$subject" -F "$body")
+	done
+	rm -f "$idx" "$body"
+	git -C "$SRC" checkout -q -f -B kvm_hv_rs "$head"
+	git -C "$SRC" clean -fdq -e /arch/powerpc/kvm/hv_rs
+}
+
 # 1. The patch series.
 want=$(echo "$KVER" | cat - "${PATCHES[@]}" | sha256sum | cut -c1-16)
 if [ "$(cat "$CACHE/patches.stamp" 2>/dev/null)" != "$want" ]; then
 	say "kernel: applying ${#PATCHES[@]} patches from rust/patches"
 	rm -f "$CACHE/patches.stamp"
-	git -C "$SRC" am --abort >/dev/null 2>&1 || true
-	git -C "$SRC" checkout -q -f -B kvm_hv_rs pristine
-	git -C "$SRC" clean -fdq
-	run_logged "git am rust/patches" "$LOGDIR/patches.log" git -C "$SRC" am --whitespace=error-all "${PATCHES[@]}"
+	run_logged "apply rust/patches" "$LOGDIR/patches.log" apply_series
 	echo "$want" >"$CACHE/patches.stamp"
 fi
 
@@ -49,9 +67,9 @@ say "kernel: building vmlinux and modules (about 11 minutes from scratch on 2 co
 log=$LOGDIR/kernel-build.log
 ( while sleep 60; do echo "    ... $(grep -E '^\s+(CC|RUSTC|LD|AR|BINDGEN)' "$log" 2>/dev/null | tail -n 1 | xargs)" >&2; done ) &
 hb=$!
-trap 'kill $hb 2>/dev/null' EXIT
+trap 'kill $hb 2>/dev/null || true' EXIT
 run_logged "make vmlinux modules" "$log" "${KMAKE[@]}" -j"$(($(nproc) + 1))" vmlinux modules
-kill $hb 2>/dev/null
+kill $hb 2>/dev/null || true
 
 # 5. Modules and uapi headers for the initramfs and the test programs.
 rm -rf "$OUT/modroot"

@@ -31,7 +31,7 @@ say "kernel: recording the pristine tree (git, once)"
 (
 	cd "$SRC"
 	git init -q
-	git config user.name kvm_hv_rs; git config user.email kvm_hv_rs@localhost
+	git config user.name "kvm_hv_rs developers"; git config user.email kvm_hv_rs@localhost
 	git config core.autocrlf false; git config gc.auto 0
 	git add -A -f . && git commit -q -m "pristine $PKG ($(head -5 Makefile | tr '\n' ' '))"
 	git tag pristine

@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The user-facing commands. (kbuild reads Kbuild, not this file.)
+#
+#   make run     install what is missing, build Linux 7.3 with kvm_hv_rs in
+#                tree, boot an emulated POWER9 host, run a guest through it
+#   make check   every test: lints, host unit tests, and the QEMU matrix
+#                (powernv8, powernv9, powernv9 disable_radix, powernv10)
+#                with kvm-hv and kvm_hv_rs; ends with "N passed, N failed"
+#
+# Downloads and builds live in $KVM_HV_RS_CACHE (default ~/.cache/kvm_hv_rs).
+
+.PHONY: run check deps kernel initramfs host-test clean-cache
+
+run:
+	@scripts/run.sh
+
+check:
+	@scripts/check.sh
+
+deps:
+	@scripts/setup-deps.sh
+
+kernel: deps
+	@scripts/build-kernel.sh
+
+initramfs: kernel
+	@scripts/build-initramfs.sh
+
+host-test:
+	@cargo test --manifest-path tests/host/Cargo.toml
+
+clean-cache:
+	rm -rf "$${KVM_HV_RS_CACHE:-$$HOME/.cache/kvm_hv_rs}"

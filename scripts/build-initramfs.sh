@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Build the emulated host's initramfs: busybox, tests/init.sh as /init, the
+# test programs (static ppc64le), and the kernel's modules.
+# Needs scripts/build-kernel.sh to have run.
+source "$(dirname "$0")/lib.sh"
+
+CC=powerpc64le-linux-gnu-gcc
+CFLAGS=(-static -O2 -Wall -Wextra -Werror -I"$OUT/headers/include")
+STAGE=$OUT/initramfs.d
+IMG=$OUT/initramfs.cpio
+
+[ -f "$OBJ/vmlinux" ] || die "no $OBJ/vmlinux: run scripts/build-kernel.sh first"
+rm -rf "$STAGE"
+mkdir -p "$STAGE"/{bin,sbin,dev,proc,sys,tmp,tests,lib}
+cp "$ROOTFS/bin/busybox" "$STAGE/bin/busybox"
+install -m 0755 "$TOP/tests/init.sh" "$STAGE/init"
+for src in "$TOP"/tests/guest/*.c; do
+	prog=$(basename "$src" .c)
+	"$CC" "${CFLAGS[@]}" -o "$STAGE/tests/$prog" "$src" 2>"$LOGDIR/cc-$prog.log" ||
+		{ cat "$LOGDIR/cc-$prog.log" >&2; die "step 'compile tests/guest/$prog.c' failed"; }
+done
+cp -a "$OUT/modroot/lib/modules" "$STAGE/lib/"
+
+run_logged "gen_init_cpio" "$LOGDIR/gen_init_cpio.log" "${KMAKE[@]}" usr/gen_init_cpio
+printf 'nod /dev/console 0600 0 0 c 5 1\n' >"$OUT/initramfs.extra"
+(cd "$OBJ" && "$SRC/usr/gen_initramfs.sh" -o "$IMG" -u squash -g squash \
+	"$STAGE" "$OUT/initramfs.extra") >"$LOGDIR/initramfs.log" 2>&1 ||
+	die "step 'gen_initramfs' failed; log: $LOGDIR/initramfs.log"
+say "initramfs: $IMG ($(du -h "$IMG" | cut -f1))"

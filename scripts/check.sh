@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# `make check`: install, build, lint, host unit tests, then the QEMU matrix
+# with kvm-hv and kvm_hv_rs in each boot. Ends with "N passed, N failed".
+#
+#   KVM_HV_RS_MACHINES="powernv9 powernv10"   run only these hosts
+source "$(dirname "$0")/lib.sh"
+
+MACHINES=(${KVM_HV_RS_MACHINES:-powernv8 powernv9 powernv9-hpt powernv10})
+phases=()
+T0=$SECONDS
+phase() {
+	local name=$1; shift
+	local t=$SECONDS
+	say "phase: $name"
+	"$@"
+	phases+=("$(printf '%-12s %5d s' "$name" $((SECONDS - t)))")
+}
+
+phase deps "$TOP/scripts/setup-deps.sh"
+phase kernel "$TOP/scripts/build-kernel.sh"
+
+# Lints: cheap, and a failure here is a failure of the run.
+lints=()
+lint() {
+	local name=$1; shift
+	local rc=0
+	"$@" >"$LOGDIR/lint-$name.log" 2>&1 || rc=$?
+	[ $rc = 0 ] || { echo "lint $name failed:"; tail -n 20 "$LOGDIR/lint-$name.log"; } >&2
+	lints+=(--lint "$name=$rc")
+}
+do_lints() {
+	lint rustfmt rustfmt --edition 2021 --check $(git -C "$TOP" ls-files '*.rs' | sed "s|^|$TOP/|")
+	for p in "$TOP"/rust/patches/*.patch; do
+		# From inside the tree: elsewhere checkpatch mistakes the patch for a source file.
+		lint "checkpatch:$(basename "$p" | cut -c1-4)" \
+			sh -c 'cd "$1" && scripts/checkpatch.pl --strict --quiet "$2"' - "$SRC" "$p"
+	done
+}
+phase lint do_lints
+
+host_tests() {
+	cargo test --manifest-path "$TOP/tests/host/Cargo.toml" >"$OUT/host-tests.log" 2>&1 || true
+	grep -E '^test result' "$OUT/host-tests.log" | head -n 1
+}
+phase host-tests host_tests
+
+phase initramfs "$TOP/scripts/build-initramfs.sh"
+
+specs=()
+run_matrix() {
+	local m rc t
+	for m in "${MACHINES[@]}"; do
+		t=$SECONDS
+		rc=0
+		"$TOP/scripts/run-qemu.sh" "$m" check || rc=$?
+		say "$m: QEMU exit $rc after $((SECONDS - t)) s (console: $OUT/console-$m.log)"
+		specs+=("$m=$OUT/console-$m.log:$rc")
+	done
+}
+phase matrix run_matrix
+
+echo
+echo "Phase times:"
+printf '  %s\n' "${phases[@]}"
+printf '  %-12s %5d s\n' total $((SECONDS - T0))
+exec python3 "$TOP/tests/ktap_summary.py" --out "$OUT/results.txt" \
+	--cargo "$OUT/host-tests.log" "${lints[@]}" "${specs[@]}"

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot one emulated POWER host and run tests/init.sh's scenarios on it.
+#
+#   run-qemu.sh MACHINE [check|run]
+#
+# MACHINE: powernv8, powernv9, powernv9-hpt (HPT host: disable_radix),
+# powernv10. The console goes to $OUT/console-MACHINE.log; in run mode it
+# is also shown. Exits with QEMU's status (124: timed out).
+source "$(dirname "$0")/lib.sh"
+
+machine=${1:?usage: run-qemu.sh MACHINE [check|run]}
+mode=${2:-check}
+TIMEOUT=${KVM_HV_RS_TIMEOUT:-900}
+append="console=hvc0 panic=-1 oops=panic kvm_hv_rs_test=$mode"
+case $machine in
+powernv8) args=(-M powernv8 -cpu power8) ;;
+powernv9) args=(-M powernv9 -cpu power9) ;;
+powernv9-hpt) args=(-M powernv9 -cpu power9); append+=" disable_radix" ;;
+powernv10) args=(-M powernv10 -cpu power10) ;;
+*) die "unknown machine '$machine' (powernv8, powernv9, powernv9-hpt, powernv10)" ;;
+esac
+log=$OUT/console-$machine.log
+cmd=(timeout --foreground -k 10 "$TIMEOUT" qemu-system-ppc64 "${args[@]}" -smp 1 -m 2G
+	-nographic -no-reboot -kernel "$OBJ/vmlinux" -initrd "$OUT/initramfs.cpio"
+	-append "$append")
+echo "${cmd[*]}" >"$log.cmd"
+rc=0
+if [ "$mode" = run ]; then
+	"${cmd[@]}" </dev/null 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
+else
+	"${cmd[@]}" </dev/null >"$log" 2>&1 || rc=$?
+fi
+exit $rc

@@ -1,0 +1,137 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the emulated POWER host. Runs the scenarios for one boot and
+# prints them as KTAP on the console; the host (tests/ktap_summary.py)
+# parses that together with the kernel log.
+#
+# Kernel command line:
+#   kvm_hv_rs_test=check   the test scenarios (default)
+#   kvm_hv_rs_test=run     the demo: kvm_hv_rs serves a guest's hcalls
+#
+# The module-lifecycle scenarios need the run path untouched by earlier
+# tests, so their order matters: C first, then kvm_hv_rs, then the refusals.
+
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/tests
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug
+echo 1 >/proc/sys/kernel/printk_ratelimit 2>/dev/null
+
+MOD=/lib/modules/$(uname -r)/kernel/arch/powerpc/kvm
+n=0
+fails=0
+
+ok() { n=$((n + 1)); echo "ok $n $1"; }
+not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $1"; shift; for l in "$@"; do echo "# $l"; done; }
+# check NAME CMD...: one test, ok when CMD succeeds; CMD's output is shown on failure.
+check() {
+	name=$1; shift
+	if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "$* failed:" "$out"; fi
+}
+# subtest NAME CMD...: CMD prints an indented KTAP subtest; its status is the result.
+subtest() {
+	name=$1; shift
+	if "$@" "$name"; then ok "$name"; else not_ok "$name"; fi
+}
+refcnt() { cat /sys/module/"$1"/refcnt 2>/dev/null || echo none; }
+loaded() { [ -d /sys/module/"$1" ]; }
+want_eq() { [ "$1" = "$2" ] || { echo "$3: got '$1', want '$2'"; return 1; }; }
+# Start `kvmctl hold` and wait until its VM exists.
+hold_vm() {
+	kvmctl hold >/tmp/hold.out 2>&1 &
+	holder=$!
+	for _ in 1 2 3 4 5 6 7 8 9 10; do grep -q held /tmp/hold.out && return 0; sleep 1; done
+	cat /tmp/hold.out; return 1
+}
+release_vm() { kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null; }
+dmesg_has() { dmesg | grep -q "$1" || { echo "dmesg lacks '$1'"; return 1; }; }
+
+# --- scenarios ---------------------------------------------------------------
+
+rs_takes_table() {
+	hold_vm || return 1
+	a=$(refcnt kvm_hv_rs); b=$(refcnt kvm_hv)
+	release_vm
+	want_eq "$a" 1 "kvm_hv_rs refcnt with a VM" && want_eq "$b" 1 "kvm_hv refcnt with a VM (its only user is kvm_hv_rs)"
+}
+rs_unload_refused_with_vm() {
+	hold_vm || return 1
+	if rmmod kvm_hv_rs 2>/tmp/rmmod.err; then release_vm; echo "rmmod succeeded with a VM alive"; return 1; fi
+	release_vm
+	loaded kvm_hv_rs || { echo "kvm_hv_rs gone"; return 1; }
+}
+kvm_hv_unload_refused() {
+	if rmmod kvm_hv 2>/dev/null; then echo "kvm-hv unloaded under kvm_hv_rs"; return 1; fi
+	want_eq "$(refcnt kvm_hv)" 1 "kvm_hv refcnt"
+}
+rs_unload_restores_c() {
+	rmmod kvm_hv_rs || return 1
+	hold_vm || return 1
+	b=$(refcnt kvm_hv)
+	release_vm
+	want_eq "$b" 1 "kvm_hv refcnt with a VM after kvm_hv_rs is gone"
+}
+rs_load_refused_with_c_vm() {
+	hold_vm || return 1
+	if insmod $MOD/hv_rs/kvm_hv_rs.ko 2>/tmp/insmod.err; then release_vm; echo "insmod succeeded"; return 1; fi
+	release_vm
+	grep -q "busy" /tmp/insmod.err || { echo "insmod said: $(cat /tmp/insmod.err), want EBUSY"; return 1; }
+	dmesg_has "kvm_hv_rs: not loading: kvm-hv is in use (1 references)"
+}
+rs_load_refused_without_kvm_hv() {
+	rmmod kvm_hv || return 1
+	if insmod $MOD/hv_rs/kvm_hv_rs.ko 2>/tmp/insmod.err; then echo "insmod succeeded"; return 1; fi
+	dmesg_has "kvm_hv_rs: Unknown symbol kvm_ops_hv"
+}
+rs_modprobe_pulls_kvm_hv() {
+	modprobe kvm_hv_rs || return 1
+	loaded kvm_hv || { echo "kvm_hv not loaded"; return 1; }
+	want_eq "$(refcnt kvm_hv)" 1 "kvm_hv refcnt"
+}
+unload_all() {
+	rmmod kvm_hv_rs && rmmod kvm_hv && rmmod kvm
+}
+
+check_all() {
+	echo "KTAP version 1"
+	echo "1..14"
+	check modprobe_kvm_hv modprobe kvm_hv
+	subtest hcall_exit.kvm-hv hcall_exit
+	check modprobe_kvm_hv_rs modprobe kvm_hv_rs
+	check rs_holds_kvm_hv sh -c '[ "$(cat /sys/module/kvm_hv/refcnt)" = 1 ]'
+	check rs_table_used_by_new_vms rs_takes_table
+	check rs_unload_refused_with_vm rs_unload_refused_with_vm
+	check kvm_hv_unload_refused_under_rs kvm_hv_unload_refused
+	subtest hcall_exit.kvm_hv_rs hcall_exit
+	check rs_unload_restores_c_table rs_unload_restores_c
+	subtest hcall_exit.kvm-hv_after_rs hcall_exit
+	check rs_load_refused_with_c_vm rs_load_refused_with_c_vm
+	check rs_load_refused_without_kvm_hv rs_load_refused_without_kvm_hv
+	check rs_modprobe_pulls_kvm_hv rs_modprobe_pulls_kvm_hv
+	check unload_all unload_all
+	echo "# kvm_hv_rs: $fails of $n failed"
+}
+
+demo() {
+	echo "### modprobe kvm_hv_rs (pulls in kvm-hv)"
+	modprobe kvm_hv_rs
+	lsmod
+	dmesg | grep -E "kvm_hv_rs|KVM" | tail -n 5
+	echo "### a real-mode guest makes hcalls; kvm_hv_rs serves them through KVM_RUN"
+	hcall_exit -v hcall_exit.kvm_hv_rs
+	echo "### result: $([ $? = 0 ] && echo PASS || echo FAIL)"
+}
+
+echo "kvm_hv_rs-test: start $(uname -r) $(grep -m1 '^cpu' /proc/cpuinfo | tr -s ' \t' ' ')" \
+	"mmu=$(grep -m1 '^MMU' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')"
+case "${kvm_hv_rs_test:-check}" in
+run) demo ;;
+*) check_all ;;
+esac
+echo "kvm_hv_rs-test: dmesg"
+dmesg
+echo "kvm_hv_rs-test: end"
+poweroff -f
