@@ -7,27 +7,30 @@
 source "$(dirname "$0")/lib.sh"
 
 MACHINES=(${KVM_HV_RS_MACHINES:-powernv8 powernv9 powernv9-hpt powernv10})
+# Nothing from an earlier run may count in this one.
+rm -f "$OUT"/host-tests.log "$OUT"/console-*.log "$OUT"/results.txt
 phases=()
+checks=()
 T0=$SECONDS
+# phase NAME CMD...: a timed step; a failing step is a failure in the summary
+# (its own output names the step and its log) and stops the steps after it.
 phase() {
 	local name=$1; shift
-	local t=$SECONDS
+	local t=$SECONDS rc=0
 	say "phase: $name"
-	"$@"
+	"$@" || rc=$?
 	phases+=("$(printf '%-12s %5d s' "$name" $((SECONDS - t)))")
+	[ $rc = 0 ] || checks+=(--check "phase/$name=$rc")
+	return $rc
 }
 
-phase deps "$TOP/scripts/setup-deps.sh"
-phase kernel "$TOP/scripts/build-kernel.sh"
-
 # Lints: cheap, and a failure here is a failure of the run.
-lints=()
 lint() {
 	local name=$1; shift
 	local rc=0
 	"$@" >"$LOGDIR/lint-$name.log" 2>&1 || rc=$?
 	[ $rc = 0 ] || { echo "lint $name failed:"; tail -n 20 "$LOGDIR/lint-$name.log"; } >&2
-	lints+=(--lint "$name=$rc")
+	checks+=(--check "lint/$name=$rc")
 }
 do_lints() {
 	lint rustfmt rustfmt --edition 2021 --check $(git -C "$TOP" ls-files '*.rs' | sed "s|^|$TOP/|")
@@ -37,15 +40,11 @@ do_lints() {
 			sh -c 'cd "$1" && scripts/checkpatch.pl --strict --quiet "$2"' - "$SRC" "$p"
 	done
 }
-phase lint do_lints
 
 host_tests() {
 	cargo test --manifest-path "$TOP/tests/host/Cargo.toml" >"$OUT/host-tests.log" 2>&1 || true
-	grep -E '^test result' "$OUT/host-tests.log" | head -n 1
+	grep -E '^test result' "$OUT/host-tests.log" | head -n 1 || true
 }
-phase host-tests host_tests
-
-phase initramfs "$TOP/scripts/build-initramfs.sh"
 
 specs=()
 run_matrix() {
@@ -58,11 +57,15 @@ run_matrix() {
 		specs+=("$m=$OUT/console-$m.log:$rc")
 	done
 }
-phase matrix run_matrix
+if phase deps "$TOP/scripts/setup-deps.sh" && phase kernel "$TOP/scripts/build-kernel.sh"; then
+	phase lint do_lints || true
+	phase host-tests host_tests || true
+	phase initramfs "$TOP/scripts/build-initramfs.sh" && phase matrix run_matrix
+fi
 
 echo
 echo "Phase times:"
 printf '  %s\n' "${phases[@]}"
 printf '  %-12s %5d s\n' total $((SECONDS - T0))
 exec python3 "$TOP/tests/ktap_summary.py" --out "$OUT/results.txt" \
-	--cargo "$OUT/host-tests.log" "${lints[@]}" "${specs[@]}"
+	--cargo "$OUT/host-tests.log" "${checks[@]}" "${specs[@]}"

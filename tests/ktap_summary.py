@@ -3,7 +3,7 @@
 """Summarise a `make check` run: KTAP from the emulated hosts' consoles,
 host-side checks of each boot, and the host unit tests.
 
-    ktap_summary.py [--out FILE] [--cargo LOG] [--lint NAME=STATUS ...]
+    ktap_summary.py [--out FILE] [--cargo LOG] [--check GROUP/NAME=STATUS ...]
                     MACHINE=CONSOLE_LOG:QEMU_STATUS ...
 
 Every leaf KTAP result counts once, named MACHINE/SUBTEST/TEST. Each machine
@@ -14,6 +14,7 @@ WARN, BUG, Oops, lockdep report or other splat. The last line printed is
 """
 
 import argparse
+import os
 import re
 import sys
 
@@ -73,10 +74,16 @@ def parse_console(machine, text, qemu_status, tally):
     top_plan, top_results = None, 0
     prev_indent = None
     sub_name, sub_plan, sub_count, sub_failed = None, None, 0, False
-    pending = None  # (name, status, diag) of the last failure, collecting '#' lines
+    # Diagnostics belong to the failure they precede (a program prints them
+    # while testing) or follow (the harness prints them after "not ok").
+    pending = None  # (name, status, diag) of the last failure
+    recent = []  # '#' lines since the last result
     for line in body:
-        if pending is not None and line.lstrip().startswith("#") and not SUBTEST.match(line):
-            pending[2].append(line.strip())
+        if line.lstrip().startswith("#") and not SUBTEST.match(line):
+            if pending is not None:
+                pending[2].append(line.strip())
+            else:
+                recent.append(line.strip())
             continue
         m = SUBTEST.match(line)
         if m:
@@ -108,8 +115,11 @@ def parse_console(machine, text, qemu_status, tally):
             if sub_plan is not None and sub_count != sub_plan:
                 problems.append(f"subtest planned {sub_plan} tests, ran {sub_count}")
             if problems:
-                pending = (f"{machine}/{name}", "fail", problems)
+                pending = (f"{machine}/{name}", "fail", recent + problems)
                 tally.add(*pending)
+            else:
+                pending = None
+            recent = []
             sub_name = None
             continue
         full = f"{machine}/{sub_name}/{name}" if depth and sub_name else f"{machine}/{name}"
@@ -123,7 +133,8 @@ def parse_console(machine, text, qemu_status, tally):
             status = "fail"
             if depth:
                 sub_failed = True
-        pending = (full, status, []) if status == "fail" else None
+        pending = (full, status, recent) if status == "fail" else None
+        recent = []
         tally.add(full, status, pending[2] if pending else ())
     host(
         "ktap_plan",
@@ -146,16 +157,16 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out")
     ap.add_argument("--cargo")
-    ap.add_argument("--lint", action="append", default=[])
+    ap.add_argument("--check", action="append", default=[])
     ap.add_argument("machines", nargs="*")
     args = ap.parse_args()
 
     tally = Tally()
-    if args.cargo:
+    if args.cargo and os.path.exists(args.cargo):
         parse_cargo(open(args.cargo, errors="replace").read(), tally)
-    for spec in args.lint:
+    for spec in args.check:
         name, _, status = spec.partition("=")
-        tally.add(f"lint/{name}", "pass" if status == "0" else "fail", [f"exit status {status}"])
+        tally.add(name, "pass" if status == "0" else "fail", [f"exit status {status}"])
     for spec in args.machines:
         machine, _, rest = spec.partition("=")
         path, _, status = rest.rpartition(":")

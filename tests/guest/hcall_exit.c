@@ -87,6 +87,44 @@ static void result(int ok, const char *test, const char *skip)
 
 #define CHECK(cond, ...) do { if (!(cond)) { diag(__VA_ARGS__); ok = 0; } } while (0)
 
+/*
+ * The outcome of one test whose evidence is gathered over several guest
+ * exits: its reasons are printed just before its result line, where the
+ * host's KTAP parser attaches them.
+ */
+struct verdict {
+	int failed;
+	char why[1024];
+	size_t len;
+};
+
+static void fail(struct verdict *v, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	v->failed = 1;
+	if (v->len >= sizeof(v->why) - 1)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(v->why + v->len, sizeof(v->why) - v->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		v->len += (size_t)n;
+	if (v->len < sizeof(v->why) - 1)
+		v->why[v->len++] = '\n';
+	v->why[v->len] = 0;
+}
+
+static void report(struct verdict *v, const char *test)
+{
+	char *line, *save = NULL;
+
+	for (line = strtok_r(v->why, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		diag("%s", line);
+	result(!v->failed, test, NULL);
+}
+
 static void on_alarm(int sig) { (void)sig; }
 
 struct vm {
@@ -247,84 +285,79 @@ static int run(struct vm *v)
 
 static void test_mmu(int kvm, enum mmu mmu, const char *skip)
 {
+	static const char *const tests[] = { "vm_setup", "hcall_exit", "hcall_return", "hcall_regs" };
 	struct vm v = { .kvm = kvm, .vm = -1, .vcpu = -1 };
-	char t[64];
-	int ok = 1, exits_ok = 1, ret_ok = 1, regs_ok = 1;
+	struct verdict exits = { 0 }, ret = { 0 }, regs_v = { 0 };
 	uint64_t prev = R15_INIT;
 	unsigned int i;
+	char t[64];
 
-#define RESULT(n, okv) do { snprintf(t, sizeof(t), "%s_%s", mmu_name[mmu], n); result(okv, t, skip); } while (0)
+#define NAME(n) (snprintf(t, sizeof(t), "%s_%s", mmu_name[mmu], n), t)
 	if (skip) {
-		RESULT("vm_setup", 1);
-		RESULT("hcall_exit", 1);
-		RESULT("hcall_return", 1);
-		RESULT("hcall_regs", 1);
+		for (i = 0; i < 4; i++)
+			result(1, NAME(tests[i]), skip);
 		return;
 	}
-	ok = vm_create(&v, mmu, 1) == 0;
-	RESULT("vm_setup", ok);
-	if (!ok) {
-		exits_ok = ret_ok = regs_ok = 0;
+	if (vm_create(&v, mmu, 1)) {
+		result(0, NAME("vm_setup"), NULL);
+		fail(&exits, "no VM");
+		fail(&ret, "no VM");
+		fail(&regs_v, "no VM");
 		goto out;
 	}
+	result(1, NAME("vm_setup"), NULL);
 
 	for (i = 0; i <= ROUNDS; i++) {
 		struct kvm_regs regs;
 		int r = run(&v);
 		uint64_t nr = v.run->papr_hcall.nr, *a = v.run->papr_hcall.args;
+		const char *fatal = NULL;
+		char why[128];
 
 		if (r) {
-			diag("round %u: KVM_RUN: %s (exit_reason %u)", i, strerror(-r), v.run->exit_reason);
-			exits_ok = ret_ok = regs_ok = 0;
-			break;
+			snprintf(why, sizeof(why), "round %u: KVM_RUN: %s (exit_reason %u)", i,
+				 strerror(-r), v.run->exit_reason);
+			fatal = why;
+		} else if (v.run->exit_reason != KVM_EXIT_PAPR_HCALL) {
+			snprintf(why, sizeof(why), "round %u: exit_reason %u, want KVM_EXIT_PAPR_HCALL (%u)",
+				 i, v.run->exit_reason, KVM_EXIT_PAPR_HCALL);
+			fatal = why;
+		} else if (nr >= H_VECTOR && nr < H_VECTOR + 0x1000) {
+			snprintf(why, sizeof(why), "round %u: unexpected guest interrupt at vector 0x%llx",
+				 i, (unsigned long long)(nr - H_VECTOR));
+			fatal = why;
 		}
-		if (v.run->exit_reason != KVM_EXIT_PAPR_HCALL) {
-			diag("round %u: exit_reason %u, want KVM_EXIT_PAPR_HCALL (%u)", i,
-			     v.run->exit_reason, KVM_EXIT_PAPR_HCALL);
-			exits_ok = ret_ok = regs_ok = 0;
-			break;
-		}
-		if (nr >= H_VECTOR && nr < H_VECTOR + 0x1000) {
-			diag("round %u: unexpected guest interrupt at vector 0x%llx", i,
-			     (unsigned long long)(nr - H_VECTOR));
-			exits_ok = ret_ok = regs_ok = 0;
+		if (fatal) {
+			fail(&exits, "%s", fatal);
+			fail(&ret, "%s", fatal);
+			fail(&regs_v, "%s", fatal);
 			break;
 		}
 		if (i < ROUNDS) {
-			if (nr != H_TEST || a[0] != i || a[1] != ARG1) {
-				diag("round %u: hcall 0x%llx (%llu, 0x%llx), want 0x%x (%u, 0x%x)", i,
-				     (unsigned long long)nr, (unsigned long long)a[0],
+			if (nr != H_TEST || a[0] != i || a[1] != ARG1)
+				fail(&exits, "round %u: hcall 0x%llx (%llu, 0x%llx), want 0x%x (%u, 0x%x)",
+				     i, (unsigned long long)nr, (unsigned long long)a[0],
 				     (unsigned long long)a[1], H_TEST, i, ARG1);
-				exits_ok = 0;
-			}
 			/* The guest passes the previous round's r3 on. */
-			if (a[2] != prev) {
-				diag("round %u: guest saw r3 = 0x%llx, want 0x%llx", i,
+			if (a[2] != prev)
+				fail(&ret, "round %u: guest saw r3 = 0x%llx, want 0x%llx", i,
 				     (unsigned long long)a[2], (unsigned long long)prev);
-				ret_ok = 0;
-			}
 		} else {
-			if (nr != H_TEST_DONE) {
-				diag("last exit: hcall 0x%llx, want 0x%x", (unsigned long long)nr, H_TEST_DONE);
-				exits_ok = 0;
-			}
-			if (a[0] != prev) {
-				diag("last exit: guest saw r3 = 0x%llx, want 0x%llx",
+			if (nr != H_TEST_DONE)
+				fail(&exits, "last exit: hcall 0x%llx, want 0x%x",
+				     (unsigned long long)nr, H_TEST_DONE);
+			if (a[0] != prev)
+				fail(&ret, "last exit: guest saw r3 = 0x%llx, want 0x%llx",
 				     (unsigned long long)a[0], (unsigned long long)prev);
-				ret_ok = 0;
-			}
 		}
-		if (ioctl(v.vcpu, KVM_GET_REGS, &regs)) {
-			diag("KVM_GET_REGS: %s", strerror(errno));
-			regs_ok = 0;
-		} else if (regs.gpr[3] != nr || regs.gpr[4] != a[0] ||
-			   regs.pc < CODE_ADDR || regs.pc >= CODE_ADDR + 0x100 ||
-			   regs.gpr[14] != (i < ROUNDS ? i : ROUNDS)) {
-			diag("round %u: regs pc 0x%llx r3 0x%llx r4 0x%llx r14 %llu", i,
+		if (ioctl(v.vcpu, KVM_GET_REGS, &regs))
+			fail(&regs_v, "KVM_GET_REGS: %s", strerror(errno));
+		else if (regs.gpr[3] != nr || regs.gpr[4] != a[0] ||
+			 regs.pc < CODE_ADDR || regs.pc >= CODE_ADDR + 0x100 ||
+			 regs.gpr[14] != (i < ROUNDS ? i : ROUNDS))
+			fail(&regs_v, "round %u: regs pc 0x%llx r3 0x%llx r4 0x%llx r14 %llu", i,
 			     (unsigned long long)regs.pc, (unsigned long long)regs.gpr[3],
 			     (unsigned long long)regs.gpr[4], (unsigned long long)regs.gpr[14]);
-			regs_ok = 0;
-		}
 		prev = ret_for(i);
 		v.run->papr_hcall.ret = prev;
 		if (verbose)
@@ -334,11 +367,11 @@ static void test_mmu(int kvm, enum mmu mmu, const char *skip)
 			     (unsigned long long)prev);
 	}
 out:
-	RESULT("hcall_exit", exits_ok);
-	RESULT("hcall_return", ret_ok);
-	RESULT("hcall_regs", regs_ok);
+	report(&exits, NAME("hcall_exit"));
+	report(&ret, NAME("hcall_return"));
+	report(&regs_v, NAME("hcall_regs"));
 	vm_close(&v);
-#undef RESULT
+#undef NAME
 }
 
 /* Without KVM_CAP_PPC_PAPR the vcpu is not "sane": KVM_RUN must refuse it. */

@@ -20,14 +20,20 @@ mod takeover_tests {
 
     #[test]
     fn refuses_when_kvm_hv_published_nothing() {
-        assert_eq!(check(Published::Nothing, OWN_REFS), Err(Refusal::NotPublished));
+        assert_eq!(
+            check(Published::Nothing, OWN_REFS),
+            Err(Refusal::NotPublished)
+        );
     }
 
     #[test]
     fn refuses_a_table_that_is_not_kvm_hvs() {
         assert_eq!(check(Published::Other, OWN_REFS), Err(Refusal::Replaced));
         // Whatever the reference count says.
-        assert_eq!(check(Published::Other, OWN_REFS + 4), Err(Refusal::Replaced));
+        assert_eq!(
+            check(Published::Other, OWN_REFS + 4),
+            Err(Refusal::Replaced)
+        );
     }
 
     #[test]
@@ -44,7 +50,10 @@ mod takeover_tests {
 
     #[test]
     fn absence_is_reported_before_use() {
-        assert_eq!(check(Published::Nothing, OWN_REFS + 3), Err(Refusal::NotPublished));
+        assert_eq!(
+            check(Published::Nothing, OWN_REFS + 3),
+            Err(Refusal::NotPublished)
+        );
     }
 
     #[test]
