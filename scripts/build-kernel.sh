@@ -65,7 +65,8 @@ fi
 # 4. Build. A heartbeat says where it is, once a minute.
 say "kernel: building vmlinux and modules (about 11 minutes from scratch on 2 cores, seconds when nothing changed)"
 log=$LOGDIR/kernel-build.log
-( while sleep 60; do echo "    ... $(grep -E '^\s+(CC|RUSTC|LD|AR|BINDGEN)' "$log" 2>/dev/null | tail -n 1 | xargs)" >&2; done ) &
+# (sleep must not hold our stdout: a reader waiting for EOF would wait for it)
+( while sleep 60 </dev/null >/dev/null 2>&1; do echo "    ... $(grep -E '^\s+(CC|RUSTC|LD|AR|BINDGEN)' "$log" 2>/dev/null | tail -n 1 | xargs)" >&2; done ) &
 hb=$!
 trap 'kill $hb 2>/dev/null || true' EXIT
 run_logged "make vmlinux modules" "$log" "${KMAKE[@]}" -j"$(($(nproc) + 1))" vmlinux modules

@@ -32,8 +32,17 @@ lint() {
 	[ $rc = 0 ] || { echo "lint $name failed:"; tail -n 20 "$LOGDIR/lint-$name.log"; } >&2
 	checks+=(--check "lint/$name=$rc")
 }
+# clippy on the powerpc build of the module. It rebuilds rust/'s crates under
+# clippy too, and the next kernel phase rebuilds them back: about 50 s a run.
+# Its only accepted warnings are the arch's -Ctarget-feature ones.
+clippy() {
+	local log=$LOGDIR/clippy-build.log
+	"${KMAKE[@]}" CLIPPY=1 arch/powerpc/kvm/hv_rs/kvm_hv_rs.o >"$log" 2>&1 || { cat "$log"; return 1; }
+	! grep -E '^(warning|error)' "$log" | grep -v -E 'target-feature|[0-9]+ warnings? emitted'
+}
 do_lints() {
 	lint rustfmt rustfmt --edition 2021 --check $(git -C "$TOP" ls-files '*.rs' | sed "s|^|$TOP/|")
+	lint clippy clippy
 	for p in "$TOP"/rust/patches/*.patch; do
 		# From inside the tree: elsewhere checkpatch mistakes the patch for a source file.
 		lint "checkpatch:$(basename "$p" | cut -c1-4)" \

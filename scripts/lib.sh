@@ -7,6 +7,7 @@
 set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+HOME=${HOME:-$(cd ~ && pwd)}
 CACHE=${KVM_HV_RS_CACHE:-$HOME/.cache/kvm_hv_rs}
 KVER=${KVM_HV_RS_KVER:-7.3}
 LLVM_SUFFIX=-19
