@@ -37,7 +37,9 @@ apply_series() {
 
 # 1. The patch series.
 want=$(echo "$KVER" | cat - "${PATCHES[@]}" | sha256sum | cut -c1-16)
-if [ "$(cat "$CACHE/patches.stamp" 2>/dev/null)" != "$want" ]; then
+if [ "$(cat "$CACHE/patches.stamp" 2>/dev/null)" != "$want" ] ||
+	! git -C "$SRC" diff-index --quiet HEAD -- 2>/dev/null; then
+	# A new series, or a tree edited by hand since the last application.
 	say "kernel: applying ${#PATCHES[@]} patches from rust/patches"
 	rm -f "$CACHE/patches.stamp"
 	run_logged "apply rust/patches" "$LOGDIR/patches.log" apply_series
