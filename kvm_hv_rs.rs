@@ -8,6 +8,7 @@
 
 mod ops;
 mod takeover;
+mod vcpu;
 
 use kernel::prelude::*;
 
@@ -26,7 +27,7 @@ struct KvmHvRs {
 impl kernel::Module for KvmHvRs {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let table = ops::Installed::new(module)?;
-        pr_info!("HV ops table installed, run path: kvm-hv (C)\n");
+        pr_info!("HV ops table installed, vcpu_run in Rust\n");
         Ok(Self { _table: table })
     }
 }

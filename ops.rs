@@ -76,7 +76,8 @@ pub(crate) struct Installed(());
 
 impl Installed {
     /// Copies kvm-hv's table, makes `module` its owner (so that every VM
-    /// created through it holds a reference on this module) and publishes it.
+    /// created through it holds a reference on this module), puts the Rust
+    /// implementations in, and publishes it.
     pub(crate) fn new(module: &'static ThisModule) -> Result<Self> {
         let c = c_table();
         let now = match published() {
@@ -93,6 +94,7 @@ impl Installed {
         unsafe {
             ptr::copy_nonoverlapping(c, ours, 1);
             (*ours).owner = module.as_ptr();
+            (*ours).vcpu_run = Some(crate::vcpu::vcpu_run);
         }
         publish(ours);
 

@@ -120,8 +120,8 @@ demo() {
 	modprobe kvm_hv_rs
 	lsmod
 	dmesg | grep "kvm_hv_rs:"
-	echo "### a real-mode guest makes hcalls in a VM created through kvm_hv_rs's ops table"
-	echo "### (stage 1: the table's run path is still kvm-hv's C code)"
+	echo "### a real-mode guest makes hcalls; KVM_RUN goes through kvm_hv_rs's vcpu_run (Rust),"
+	echo "### which enters the guest through kvm-hv's kvmhv_run_single_vcpu (C, for now)"
 	hcall_exit -v hcall_exit.kvm_hv_rs
 	echo "### result: $([ $? = 0 ] && echo PASS || echo FAIL)"
 }

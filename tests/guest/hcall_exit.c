@@ -12,7 +12,8 @@
  * userspace puts in run->papr_hcall.ret must come back to the guest in r3.
  *
  * It also checks that KVM_RUN on a vcpu without PAPR enabled fails with
- * -EINVAL and KVM_EXIT_INTERNAL_ERROR.
+ * -EINVAL and KVM_EXIT_INTERNAL_ERROR, and with a signal pending fails with
+ * -EINTR and KVM_EXIT_INTR without entering the guest.
  *
  * Output is KTAP, indented as a subtest of the harness's KTAP; the exit
  * status is 0 when every test passed or was skipped.
@@ -391,6 +392,45 @@ static void test_insane(int kvm)
 	vm_close(&v);
 }
 
+static void on_usr1(int sig) { (void)sig; }
+
+/*
+ * A signal pending at KVM_RUN: EINTR and KVM_EXIT_INTR, and the guest does
+ * not run. SIGUSR1 is blocked and raised, so it stays pending; the vcpu's
+ * signal mask (KVM_SET_SIGNAL_MASK) unblocks it for the duration of KVM_RUN.
+ */
+static void test_signal(int kvm)
+{
+	struct vm v = { .kvm = kvm, .vm = -1, .vcpu = -1 };
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	struct { struct kvm_signal_mask m; uint8_t set[8]; } mask = { .m.len = 8 };
+	struct kvm_regs regs;
+	sigset_t usr1, old;
+	int ok = vm_create(&v, MMU_HPT, 1) == 0;
+
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigprocmask(SIG_BLOCK, &usr1, &old);
+	raise(SIGUSR1);
+	if (ok && ioctl(v.vcpu, KVM_SET_SIGNAL_MASK, &mask)) {
+		diag("KVM_SET_SIGNAL_MASK: %s", strerror(errno));
+		ok = 0;
+	}
+	if (ok) {
+		int r = run(&v);
+
+		CHECK(r == -EINTR, "KVM_RUN: %s, want EINTR", r ? strerror(-r) : "success");
+		CHECK(v.run->exit_reason == KVM_EXIT_INTR, "exit_reason %u, want %u",
+		      v.run->exit_reason, KVM_EXIT_INTR);
+		CHECK(!ioctl(v.vcpu, KVM_GET_REGS, &regs) && regs.pc == CODE_ADDR,
+		      "the guest ran: pc 0x%llx", (unsigned long long)regs.pc);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);	/* the handler runs here */
+	result(ok, "signal_pending_eintr", NULL);
+	vm_close(&v);
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
@@ -404,7 +444,7 @@ int main(int argc, char **argv)
 	name = argc > 1 ? argv[1] : "hcall_exit";
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	sigaction(SIGALRM, &sa, NULL);
-	printf("    KTAP version 1\n    # Subtest: %s\n    1..9\n", name);
+	printf("    KTAP version 1\n    # Subtest: %s\n    1..10\n", name);
 
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm < 0) {
@@ -419,6 +459,7 @@ int main(int argc, char **argv)
 	test_mmu(kvm, MMU_RADIX, has_radix ? NULL : "no radix guests on this host");
 	test_mmu(kvm, MMU_HPT, NULL);
 	test_insane(kvm);
+	test_signal(kvm);
 	close(kvm);
 	return failed ? 1 : 0;
 }

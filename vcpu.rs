@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The vcpu run path.
+//!
+//! [`run`] decides what `KVM_RUN` does, in safe Rust that the host tests
+//! also build; `hv` carries it out on a kernel vcpu and is the only place in
+//! this path that touches C structures.
+
+mod hv;
+pub(crate) mod run;
+
+pub(crate) use hv::vcpu_run;

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `KVM_RUN` for an HV vcpu: the decisions of `kvmppc_vcpu_run_hv`.
+//!
+//! What to check, in which order, when to enter the guest again and when to
+//! return to userspace is decided here, in safe Rust over the [`HvVcpu`]
+//! operations. The kernel implements them on a real vcpu
+//! (`vcpu/hv.rs`); the host tests implement them on a recording mock. This
+//! file uses only `core`.
+
+/// What the C run functions return: `RESUME_*` of `asm/kvm_asm.h`, with
+/// book3s_hv's own two "resume the guest after this" codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Resume {
+    /// `RESUME_GUEST` or `RESUME_GUEST_NV`: enter the guest again.
+    Guest,
+    /// `RESUME_PAGE_FAULT`: resolve the fault, then decide again.
+    PageFault,
+    /// `RESUME_PASSTHROUGH`: complete a passed-through interrupt.
+    Passthrough,
+    /// Anything else: return to userspace with this value.
+    Host,
+}
+
+const RESUME_FLAG_NV: i32 = 1 << 0;
+const RESUME_FLAG_ARCH1: i32 = 1 << 2;
+const RESUME_FLAG_ARCH2: i32 = 1 << 3;
+/// `RESUME_GUEST`.
+pub(crate) const RESUME_GUEST: i32 = 0;
+const RESUME_GUEST_NV: i32 = RESUME_FLAG_NV;
+const RESUME_PAGE_FAULT: i32 = RESUME_GUEST | RESUME_FLAG_ARCH1;
+const RESUME_PASSTHROUGH: i32 = RESUME_GUEST | RESUME_FLAG_ARCH2;
+
+impl Resume {
+    /// Classifies a value returned by the C run, hcall and fault functions.
+    pub(crate) fn of(r: i32) -> Self {
+        match r {
+            RESUME_GUEST | RESUME_GUEST_NV => Resume::Guest,
+            RESUME_PAGE_FAULT => Resume::PageFault,
+            RESUME_PASSTHROUGH => Resume::Passthrough,
+            _ => Resume::Host,
+        }
+    }
+}
+
+/// Why `KVM_RUN` returns before entering the guest. The boundary turns each
+/// into C's exit reason and errno.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// `vcpu->arch.sane` is clear (no PAPR): `KVM_EXIT_INTERNAL_ERROR`, `-EINVAL`.
+    Insane,
+    /// A signal is pending: `KVM_EXIT_INTR`, `-EINTR`.
+    SignalPending,
+    /// The host thread is in a suspended transaction, which guest entry would
+    /// lose: `KVM_EXIT_FAIL_ENTRY`, `-EINVAL`.
+    TransactionSuspended,
+}
+
+/// The operations `KVM_RUN` performs on an HV vcpu, in the terms of the C
+/// functions and fields they stand for.
+pub(crate) trait HvVcpu {
+    /// `vcpu->arch.sane`.
+    fn sane(&self) -> bool;
+    /// `signal_pending(current)`.
+    fn signal_pending(&self) -> bool;
+    /// The calling thread has an active (suspended) transaction.
+    fn transaction_suspended(&self) -> bool;
+    /// Sets `online` (and the vcore's online count) for userspace that
+    /// never does.
+    fn force_online(&mut self);
+    /// `kvmppc_core_prepare_to_enter`: deliver pending exceptions.
+    fn prepare_to_enter(&mut self);
+    /// Increments `kvm->arch.vcpus_running`, then a full barrier, which the
+    /// HPT reset protocol pairs with its own on `mmu_ready`.
+    fn start_running(&mut self);
+    /// Enables FP/VEC/VSX/TM in the MSR as the CPU and vcpu allow, and saves
+    /// the host thread's user state and SPRs.
+    fn save_host_state(&mut self);
+    /// `pgdir` and (POWER8) `waitp`; state `KVMPPC_VCPU_BUSY_IN_HOST`.
+    fn enter_busy_in_host(&mut self);
+    /// Runs the guest until an exit the run functions cannot handle:
+    /// `kvmhv_run_single_vcpu` (POWER9 and later), `kvmppc_run_vcpu` (POWER8).
+    fn run_guest(&mut self) -> i32;
+    /// The last exit was `KVM_EXIT_PAPR_HCALL`.
+    fn exit_is_papr_hcall(&self) -> bool;
+    /// The guest made the hcall in problem state (MSR_PR), which the entry
+    /// code should have reflected into it. Reports the bug (once) when true.
+    fn hcall_from_problem_state(&mut self) -> bool;
+    /// `kvmppc_pseries_do_hcall`, between the hcall tracepoints.
+    fn do_hcall(&mut self) -> i32;
+    /// `kvmppc_book3s_hv_page_fault` on the recorded fault, under the VM's SRCU.
+    fn page_fault(&mut self) -> i32;
+    /// Completes a passed-through interrupt (`kvmppc_xics_rm_complete`).
+    fn passthrough(&mut self) -> i32;
+    /// State `KVMPPC_VCPU_NOTREADY`, decrement `vcpus_running`, and mark the
+    /// SRRs clobbered.
+    fn stop_running(&mut self);
+}
+
+/// `kvmppc_vcpu_run_hv`: runs the vcpu until it must return to userspace.
+///
+/// Returns the run functions' final value (what `KVM_RUN` returns), or why
+/// the guest was not entered at all. After a refusal nothing was changed but
+/// what [`Refusal`] describes; otherwise `start_running` and `stop_running`
+/// were called exactly once each, around every entry into the guest.
+pub(crate) fn vcpu_run<V: HvVcpu>(v: &mut V) -> Result<i32, Refusal> {
+    if !v.sane() {
+        return Err(Refusal::Insane);
+    }
+    // No need to go into the guest when all it would do is come back out.
+    if v.signal_pending() {
+        return Err(Refusal::SignalPending);
+    }
+    if v.transaction_suspended() {
+        return Err(Refusal::TransactionSuspended);
+    }
+    v.force_online();
+    v.prepare_to_enter();
+    v.start_running();
+    v.save_host_state();
+    v.enter_busy_in_host();
+
+    let r = loop {
+        let mut r = v.run_guest();
+        if v.exit_is_papr_hcall() {
+            if v.hcall_from_problem_state() {
+                // Never let userspace execute hcalls for the guest's
+                // problem state: go back in, where the guest gets it.
+                continue;
+            }
+            r = v.do_hcall();
+            v.prepare_to_enter();
+        } else {
+            match Resume::of(r) {
+                Resume::PageFault => r = v.page_fault(),
+                Resume::Passthrough => r = v.passthrough(),
+                Resume::Guest | Resume::Host => {}
+            }
+        }
+        if Resume::of(r) != Resume::Guest {
+            break r;
+        }
+    };
+    v.stop_running();
+    Ok(r)
+}
