@@ -10,7 +10,7 @@ mod ops;
 mod takeover;
 mod vcpu;
 
-use kernel::prelude::*;
+use kernel::{debugfs, prelude::*};
 
 module! {
     type: KvmHvRs,
@@ -21,13 +21,24 @@ module! {
 }
 
 struct KvmHvRs {
-    _table: ops::Installed,
+    /// debugfs `kvm_hv_rs/ops`, which owns the installed table: on unload
+    /// the file goes first, then kvm-hv's table is published again.
+    _ops_file: Pin<KBox<debugfs::File<ops::Installed>>>,
+    _debugfs: debugfs::Dir,
 }
 
 impl kernel::Module for KvmHvRs {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let table = ops::Installed::new(module)?;
+        let dir = debugfs::Dir::new(c"kvm_hv_rs");
+        let ops_file = KBox::pin_init(
+            dir.read_callback_file(c"ops", table, &ops::describe),
+            GFP_KERNEL,
+        )?;
         pr_info!("HV ops table installed, vcpu_run in Rust\n");
-        Ok(Self { _table: table })
+        Ok(Self {
+            _ops_file: ops_file,
+            _debugfs: dir,
+        })
     }
 }

@@ -66,6 +66,40 @@ fn refuse(refusal: Refusal) -> Error {
     }
 }
 
+/// Writes, for each op this module can implement, whether the table
+/// published as `kvmppc_hv_ops` holds the Rust or kvm-hv's C function, as
+/// found now (debugfs `kvm_hv_rs/ops`).
+pub(crate) fn describe(_: &Installed, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
+    let table = published();
+    let c = c_table();
+    writeln!(
+        f,
+        "kvmppc_hv_ops: {}",
+        if table == RUST_OPS.0.get() {
+            "kvm_hv_rs"
+        } else {
+            "other"
+        }
+    )?;
+    // SAFETY: `table` is a live ops table (ours, initialised while an
+    // `Installed` exists, or another module's that it keeps alive), and `c` is
+    // kvm-hv's; both are only read.
+    let (table, c) = unsafe { (&*table, &*c) };
+    let ops = [(
+        "vcpu_run",
+        table.vcpu_run.map(|f| f as usize),
+        c.vcpu_run.map(|f| f as usize),
+    )];
+    for (name, installed, kvm_hv) in ops {
+        writeln!(
+            f,
+            "{name}: {}",
+            if installed == kvm_hv { "c" } else { "rust" }
+        )?;
+    }
+    Ok(())
+}
+
 /// This module's table is published as `kvmppc_hv_ops`.
 ///
 /// # Invariants

@@ -25,7 +25,11 @@ n=0
 fails=0
 
 ok() { n=$((n + 1)); echo "ok $n $1"; }
-not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $1"; shift; for l in "$@"; do echo "# $l"; done; }
+# not_ok NAME [TEXT...]: every line of TEXT becomes a KTAP diagnostic.
+not_ok() {
+	n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $1"; shift
+	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /'; done
+}
 # check NAME CMD...: one test, ok when CMD succeeds; CMD's output is shown on failure.
 check() {
 	name=$1; shift
@@ -51,6 +55,12 @@ dmesg_has() { dmesg | grep -q "$1" || { echo "dmesg lacks '$1'"; return 1; }; }
 
 # --- scenarios ---------------------------------------------------------------
 
+# debugfs kvm_hv_rs/ops compares the published table with kvm-hv's.
+rs_ops_published() {
+	f=/sys/kernel/debug/kvm_hv_rs/ops
+	cat $f
+	grep -qx "kvmppc_hv_ops: kvm_hv_rs" $f && grep -qx "vcpu_run: rust" $f
+}
 rs_takes_table() {
 	hold_vm || return 1
 	a=$(refcnt kvm_hv_rs); b=$(refcnt kvm_hv)
@@ -69,6 +79,7 @@ kvm_hv_unload_refused() {
 }
 rs_unload_restores_c() {
 	rmmod kvm_hv_rs || return 1
+	[ ! -e /sys/kernel/debug/kvm_hv_rs ] || { echo "debugfs kvm_hv_rs left behind"; return 1; }
 	hold_vm || return 1
 	b=$(refcnt kvm_hv)
 	release_vm
@@ -97,11 +108,12 @@ unload_all() {
 
 check_all() {
 	echo "KTAP version 1"
-	echo "1..14"
+	echo "1..15"
 	check modprobe_kvm_hv modprobe kvm_hv
 	subtest hcall_exit.kvm-hv hcall_exit
 	check modprobe_kvm_hv_rs modprobe kvm_hv_rs
 	check rs_holds_kvm_hv sh -c '[ "$(cat /sys/module/kvm_hv/refcnt)" = 1 ]'
+	check rs_ops_published rs_ops_published
 	check rs_table_used_by_new_vms rs_takes_table
 	check rs_unload_refused_with_vm rs_unload_refused_with_vm
 	check kvm_hv_unload_refused_under_rs kvm_hv_unload_refused

@@ -46,7 +46,9 @@ class Tally:
             self.skipped += 1
         else:
             self.failed += 1
-            self.failures.append((name, list(diag)))
+            # The list itself: diagnostics printed after "not ok" are
+            # appended to it as they are read.
+            self.failures.append((name, diag if isinstance(diag, list) else list(diag)))
 
 
 def parse_console(machine, text, qemu_status, tally):
