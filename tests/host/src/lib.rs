@@ -325,3 +325,237 @@ mod run_tests {
         assert_eq!(m.log, entry_then(&["run", "hcall", "prepare", "stop"]));
     }
 }
+
+#[path = "../../../hpt/geometry.rs"]
+mod geometry;
+
+// hpt/vrma.rs reaches its sibling as `super::geometry`, as in the kernel.
+#[path = "../../../hpt/vrma.rs"]
+mod vrma;
+
+mod hpt_tests {
+    use super::geometry::*;
+    use super::vrma::*;
+
+    #[test]
+    fn orders_outside_18_to_46_are_invalid() {
+        assert_eq!(Geometry::new(0), None);
+        assert_eq!(Geometry::new(MIN_ORDER - 1), None);
+        assert!(Geometry::new(MIN_ORDER).is_some());
+        assert!(Geometry::new(MAX_ORDER).is_some());
+        assert_eq!(Geometry::new(MAX_ORDER + 1), None);
+        assert_eq!(Geometry::new(u32::MAX), None);
+    }
+
+    #[test]
+    fn geometry_of_every_valid_order() {
+        for order in MIN_ORDER..=MAX_ORDER {
+            let g = Geometry::new(order).unwrap();
+            assert_eq!(g.bytes(), 1u64 << order);
+            assert_eq!(g.npte() * 16, g.bytes(), "16 bytes a PTE");
+            assert_eq!(g.groups() * 8, g.npte(), "8 PTEs a group");
+            // kvmppc_hpt_mask
+            assert_eq!(g.mask(), (1u64 << (order - 7)) - 1);
+            assert_eq!(g.pages(16) << 16, g.bytes());
+            assert_eq!(g.pages(12) << 12, g.bytes());
+            assert_eq!(1u64 << g.page_order(16), g.pages(16));
+            // HTABSIZE is log2(bytes) - 18 in SDR1's low bits.
+            assert_eq!(g.sdr1(0) as u32, order - 18);
+        }
+    }
+
+    #[test]
+    fn default_geometry_is_16_mib() {
+        let g = Geometry::new(DEFAULT_ORDER).unwrap();
+        assert_eq!(g.bytes(), 16 << 20);
+        assert_eq!(g.npte(), 1 << 20);
+        assert_eq!(g.mask(), 0x1ffff);
+        assert_eq!(g.pages(16), 256);
+        assert_eq!(g.sdr1(0x1_0000_0000), 0x1_0000_0006);
+    }
+
+    /// Memory with room up to given orders; logs what it is asked.
+    #[derive(Default)]
+    struct Mem {
+        cma_max: Option<u32>,
+        buddy_max: Option<u32>,
+        rev_max: Option<u32>,
+        log: Vec<String>,
+    }
+
+    impl HptMemory for Mem {
+        type Table = u32;
+        type RevMap = ();
+        fn cma(&mut self, g: Geometry) -> Option<u32> {
+            self.log.push(format!("cma {}", g.order()));
+            self.cma_max.filter(|&m| g.order() <= m).map(|_| g.order())
+        }
+        fn buddy(&mut self, g: Geometry) -> Option<u32> {
+            self.log.push(format!("buddy {}", g.order()));
+            self.buddy_max
+                .filter(|&m| g.order() <= m)
+                .map(|_| g.order())
+        }
+        fn reverse_map(&mut self, g: Geometry) -> Option<()> {
+            self.rev_max.filter(|&m| g.order() <= m).map(|_| ())
+        }
+        fn free(&mut self, t: u32, g: Geometry, s: Source) {
+            assert_eq!(t, g.order());
+            self.log.push(format!("free {} {:?}", g.order(), s));
+        }
+    }
+
+    fn g(order: u32) -> Geometry {
+        Geometry::new(order).unwrap()
+    }
+
+    #[test]
+    fn cma_first() {
+        let mut m = Mem {
+            cma_max: Some(30),
+            buddy_max: Some(30),
+            rev_max: Some(30),
+            ..Default::default()
+        };
+        let a = allocate(&mut m, g(24)).unwrap();
+        assert_eq!((a.source, a.geometry), (Source::Cma, g(24)));
+        assert_eq!(m.log, ["cma 24"]);
+    }
+
+    #[test]
+    fn buddy_when_cma_has_no_room() {
+        let mut m = Mem {
+            cma_max: None,
+            buddy_max: Some(30),
+            rev_max: Some(30),
+            ..Default::default()
+        };
+        let a = allocate(&mut m, g(24)).unwrap();
+        assert_eq!(a.source, Source::Buddy);
+        assert_eq!(m.log, ["cma 24", "buddy 24"]);
+    }
+
+    #[test]
+    fn reverse_map_failure_frees_to_the_right_allocator() {
+        for (cma, source) in [(Some(30), Source::Cma), (None, Source::Buddy)] {
+            let mut m = Mem {
+                cma_max: cma,
+                buddy_max: Some(30),
+                rev_max: None,
+                ..Default::default()
+            };
+            assert_eq!(allocate(&mut m, g(20)).unwrap_err(), NoMemory);
+            assert_eq!(m.log.last().unwrap(), &format!("free 20 {source:?}"));
+        }
+    }
+
+    #[test]
+    fn default_allocation_steps_down_until_it_fits() {
+        let mut m = Mem {
+            cma_max: None,
+            buddy_max: Some(21),
+            rev_max: Some(30),
+            ..Default::default()
+        };
+        let a = allocate_default(&mut m).unwrap();
+        assert_eq!((a.geometry, a.source), (g(21), Source::Buddy));
+        let tried: Vec<_> = m.log.iter().filter(|l| l.starts_with("buddy")).collect();
+        assert_eq!(tried, ["buddy 24", "buddy 23", "buddy 22", "buddy 21"]);
+    }
+
+    #[test]
+    fn default_allocation_gives_up_below_the_minimum() {
+        let mut m = Mem::default();
+        assert_eq!(allocate_default(&mut m).unwrap_err(), NoMemory);
+        let orders: Vec<_> = m.log.iter().filter(|l| l.starts_with("cma")).collect();
+        assert_eq!(orders.len() as u32, DEFAULT_ORDER - MIN_ORDER + 1);
+        assert_eq!(orders.last().unwrap().as_str(), "cma 18");
+    }
+
+    #[test]
+    fn vrma_page_size_follows_the_backing() {
+        assert_eq!(PageSize::for_backing(4 << 10), PageSize::K4);
+        assert_eq!(PageSize::for_backing(64 << 10), PageSize::K64);
+        assert_eq!(PageSize::for_backing(2 << 20), PageSize::K64);
+        assert_eq!(PageSize::for_backing(16 << 20), PageSize::M16);
+        assert_eq!(PageSize::for_backing(1 << 30), PageSize::M16);
+    }
+
+    fn vrma(page: PageSize, order: u32) -> Vrma {
+        Vrma {
+            page,
+            hpt: g(order),
+        }
+    }
+
+    #[test]
+    fn vrma_slb_and_lpcr_encodings() {
+        assert_eq!(vrma(PageSize::K64, 24).slb_v(), 0x4001_ffff_ff00_0110);
+        assert_eq!(vrma(PageSize::K4, 24).slb_v(), 0x4001_ffff_ff00_0000);
+        assert_eq!(vrma(PageSize::M16, 24).slb_v(), 0x4001_ffff_ff00_0100);
+        assert_eq!(vrma(PageSize::K64, 24).lpcr_vrmasd(), 0x0008_8000_0000_0000);
+        assert_eq!(vrma(PageSize::M16, 24).lpcr_vrmasd(), 0x0008_0000_0000_0000);
+        for p in [PageSize::K4, PageSize::K64, PageSize::M16] {
+            assert_eq!(vrma(p, 24).lpcr_vrmasd() & !LPCR_VRMASD, 0);
+        }
+    }
+
+    #[test]
+    fn vrma_hptes_match_kvmppc_map_vrma() {
+        // Values computed from the C expressions in kvmppc_map_vrma.
+        let v = vrma(PageSize::K64, 24);
+        let want = [
+            (0, 0xfffff, 0x4001_ffff_ff00_0014, 0x1190),
+            (1, 0xffff7, 0x4001_ffff_ff00_0014, 0x1_1190),
+            (255, 0xff807, 0x4001_ffff_ff00_0094, 0xff_1190),
+        ];
+        for (i, index, hv, hr) in want {
+            assert_eq!(
+                v.hpte(i),
+                Hpte {
+                    index,
+                    v: hv,
+                    r: hr
+                },
+                "page {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn vrma_hptes_are_bolted_one_per_group_in_the_last_slot() {
+        for (page, order) in [(PageSize::K64, 18), (PageSize::K64, 24), (PageSize::K4, 20)] {
+            let v = vrma(page, order);
+            let n = v.pages(u64::MAX >> 20, 16);
+            assert_eq!(n, v.hpt.groups(), "a large slot fills every group");
+            let mut seen = vec![false; v.hpt.groups() as usize];
+            for i in 0..n {
+                let h = v.hpte(i);
+                assert_eq!(h.index % 8, SLOT);
+                assert!(h.index < v.hpt.npte());
+                assert_ne!(h.v & 0x10, 0, "bolted");
+                assert_eq!(h.v >> 62, 1, "1 TB segment");
+                let group = (h.index / 8) as usize;
+                assert!(!seen[group], "group {group} used twice");
+                seen[group] = true;
+                // The real page number is the page's guest real address.
+                let rpn = h.r & !((1u64 << page.order()) - 1);
+                assert_eq!(rpn, i << page.order());
+            }
+        }
+    }
+
+    #[test]
+    fn vrma_covers_the_slot_up_to_a_segment_and_the_groups() {
+        let v = vrma(PageSize::K64, 24);
+        // 64 MiB of 64 KiB pages: 1024 VRMA pages.
+        assert_eq!(v.pages(1024, 16), 1024);
+        // 16 MiB pages over 64 KiB base pages.
+        assert_eq!(vrma(PageSize::M16, 24).pages(1024, 16), 4);
+        // Never more than one page per group...
+        assert_eq!(v.pages(1 << 20, 16), v.hpt.groups());
+        // ...nor beyond 1 TB.
+        let big = vrma(PageSize::M16, 40);
+        assert_eq!(big.pages(1 << 30, 16), 1 << 16);
+    }
+}
