@@ -6,6 +6,7 @@
 //! replaces the members implemented in Rust, and publishes the result as
 //! `kvmppc_hv_ops` until it is unloaded. See `Documentation/design.rst`.
 
+mod hpt;
 mod ops;
 mod takeover;
 mod vcpu;
@@ -24,6 +25,9 @@ struct KvmHvRs {
     /// debugfs `kvm_hv_rs/ops`, which owns the installed table: on unload
     /// the file goes first, then kvm-hv's table is published again.
     _ops_file: Pin<KBox<debugfs::File<ops::Installed>>>,
+    /// debugfs `kvm_hv_rs/hpt_alloc`: HPTs allocated from CMA and the buddy
+    /// allocator.
+    _hpt_file: Pin<KBox<debugfs::File<()>>>,
     _debugfs: debugfs::Dir,
 }
 
@@ -35,9 +39,14 @@ impl kernel::Module for KvmHvRs {
             dir.read_callback_file(c"ops", table, &ops::describe),
             GFP_KERNEL,
         )?;
+        let hpt_file = KBox::pin_init(
+            dir.read_callback_file(c"hpt_alloc", (), &hpt::describe_allocations),
+            GFP_KERNEL,
+        )?;
         pr_info!("HV ops table installed, vcpu_run in Rust\n");
         Ok(Self {
             _ops_file: ops_file,
+            _hpt_file: hpt_file,
             _debugfs: dir,
         })
     }

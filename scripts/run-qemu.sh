@@ -5,6 +5,8 @@
 #   run-qemu.sh MACHINE [check|run]
 #
 # MACHINE: powernv8, powernv9, powernv9-hpt (HPT host: disable_radix),
+# powernv9-nocma (no KVM CMA area: kvm_cma_resv_ratio=0), powernv9-cma1
+# (a CMA area with room for one default HPT: kvm_cma_resv_ratio=1),
 # powernv10. The console goes to $OUT/console-MACHINE.log; in run mode it
 # is also shown. Exits with QEMU's status (124: timed out).
 source "$(dirname "$0")/lib.sh"
@@ -17,8 +19,10 @@ case $machine in
 powernv8) args=(-M powernv8 -cpu power8) ;;
 powernv9) args=(-M powernv9 -cpu power9) ;;
 powernv9-hpt) args=(-M powernv9 -cpu power9); append+=" disable_radix" ;;
+powernv9-nocma) args=(-M powernv9 -cpu power9); append+=" kvm_cma_resv_ratio=0" ;;
+powernv9-cma1) args=(-M powernv9 -cpu power9); append+=" kvm_cma_resv_ratio=1" ;;
 powernv10) args=(-M powernv10 -cpu power10) ;;
-*) die "unknown machine '$machine' (powernv8, powernv9, powernv9-hpt, powernv10)" ;;
+*) die "unknown machine '$machine' (powernv8, powernv9, powernv9-hpt, powernv9-nocma, powernv9-cma1, powernv10)" ;;
 esac
 log=$OUT/console-$machine.log
 cmd=(timeout --foreground -k 10 "$TIMEOUT" qemu-system-ppc64 "${args[@]}" -smp 1 -m 2G

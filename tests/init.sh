@@ -43,12 +43,14 @@ subtest() {
 refcnt() { cat /sys/module/"$1"/refcnt 2>/dev/null || echo none; }
 loaded() { [ -d /sys/module/"$1" ]; }
 want_eq() { [ "$1" = "$2" ] || { echo "$3: got '$1', want '$2'"; return 1; }; }
-# Start `kvmctl hold` and wait until its VM exists.
+# hold_vm [hold|hold-hpt] [OUT]: start `kvmctl` and wait until its VM exists
+# (for hold-hpt: has run); its pid is then in $holder.
 hold_vm() {
-	kvmctl hold >/tmp/hold.out 2>&1 &
+	out=${2:-/tmp/hold.out}
+	kvmctl "${1:-hold}" >"$out" 2>&1 &
 	holder=$!
-	for _ in 1 2 3 4 5 6 7 8 9 10; do grep -q held /tmp/hold.out && return 0; sleep 1; done
-	cat /tmp/hold.out; return 1
+	for _ in $(seq 30); do grep -q held "$out" && return 0; kill -0 $holder 2>/dev/null || break; sleep 1; done
+	cat "$out"; kill $holder 2>/dev/null; return 1
 }
 release_vm() { kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null; }
 dmesg_has() { dmesg | grep -q "$1" || { echo "dmesg lacks '$1'"; return 1; }; }
@@ -66,6 +68,34 @@ rs_takes_table() {
 	a=$(refcnt kvm_hv_rs); b=$(refcnt kvm_hv)
 	release_vm
 	want_eq "$a" 1 "kvm_hv_rs refcnt with a VM" && want_eq "$b" 1 "kvm_hv refcnt with a VM (its only user is kvm_hv_rs)"
+}
+hpt_count() { sed -n "s/^$1: //p" /sys/kernel/debug/kvm_hv_rs/hpt_alloc; }
+# Where kvm_hv_rs's HPTs came from (debugfs kvm_hv_rs/hpt_alloc), given the
+# boot's KVM CMA area. hcall_exit allocates one HPT, and frees it.
+rs_hpt_alloc_source() {
+	ratio=$(sed -n 's/.*kvm_cma_resv_ratio=\([0-9]*\).*/\1/p' /proc/cmdline)
+	got="$(hpt_count cma)/$(hpt_count buddy)"
+	case "$ratio" in
+	0) want_eq "$got" 0/1 "HPTs from cma/buddy without a CMA area" ;;
+	1)
+		# A small CMA area: hold HPT guests until one's HPT comes from
+		# the page allocator. Every guest must run; CMA must have served
+		# the first of them.
+		want_eq "$got" 1/0 "HPTs from cma/buddy after hcall_exit" || return 1
+		pids=
+		for i in $(seq 8); do
+			hold_vm hold-hpt /tmp/hold$i.out || { kill $pids; wait $pids; return 1; }
+			pids="$pids $holder"
+			[ "$(hpt_count buddy)" = 0 ] || break
+		done
+		got="$(hpt_count cma)/$(hpt_count buddy)"
+		kill $pids; wait $pids
+		echo "$i HPT guests held: cma/buddy $got"
+		[ "$(hpt_count buddy)" = 1 ] && [ "$(hpt_count cma)" -ge 2 ] ||
+			{ echo "want the CMA area used up, then one HPT from the page allocator"; return 1; }
+		;;
+	*) want_eq "$got" 1/0 "HPTs from cma/buddy" ;;
+	esac
 }
 rs_unload_refused_with_vm() {
 	hold_vm || return 1
@@ -108,7 +138,7 @@ unload_all() {
 
 check_all() {
 	echo "KTAP version 1"
-	echo "1..15"
+	echo "1..16"
 	check modprobe_kvm_hv modprobe kvm_hv
 	subtest hcall_exit.kvm-hv hcall_exit
 	check modprobe_kvm_hv_rs modprobe kvm_hv_rs
@@ -118,6 +148,7 @@ check_all() {
 	check rs_unload_refused_with_vm rs_unload_refused_with_vm
 	check kvm_hv_unload_refused_under_rs kvm_hv_unload_refused
 	subtest hcall_exit.kvm_hv_rs hcall_exit
+	check rs_hpt_alloc_source rs_hpt_alloc_source
 	check rs_unload_restores_c_table rs_unload_restores_c
 	subtest hcall_exit.kvm-hv_after_rs hcall_exit
 	check rs_load_refused_with_c_vm rs_load_refused_with_c_vm

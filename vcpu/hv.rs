@@ -6,6 +6,7 @@
 //! kvm.ko, kvm-hv.ko and the powerpc arch code is here.
 
 use super::run::{self, HvVcpu, Refusal};
+use core::ptr;
 use kernel::{
     bindings, current,
     prelude::*,
@@ -49,6 +50,23 @@ impl Hv {
         unsafe { (*self.vcpu).run }
     }
 
+    /// Sets the exit reason; for `KVM_EXIT_FAIL_ENTRY` also its (unknown)
+    /// hardware reason.
+    fn set_exit_reason(&mut self, reason: u32) {
+        let run = self.run();
+        // SAFETY: `run` is the vcpu's `kvm_run` page (type invariant); it is
+        // shared with userspace, which does not run this vcpu meanwhile.
+        unsafe {
+            (*run).exit_reason = reason;
+            if reason == bindings::KVM_EXIT_FAIL_ENTRY {
+                (*run)
+                    .__bindgen_anon_1
+                    .fail_entry
+                    .hardware_entry_failure_reason = 0;
+            }
+        }
+    }
+
     /// Sets the exit reason of a refused `KVM_RUN` and returns its errno, as
     /// `kvmppc_vcpu_run_hv` does.
     fn refuse(&mut self, refusal: Refusal) -> i32 {
@@ -57,18 +75,7 @@ impl Hv {
             Refusal::SignalPending => (bindings::KVM_EXIT_INTR, EINTR),
             Refusal::TransactionSuspended => (bindings::KVM_EXIT_FAIL_ENTRY, EINVAL),
         };
-        let run = self.run();
-        // SAFETY: `run` is the vcpu's `kvm_run` page (type invariant); it is
-        // shared with userspace, which does not run this vcpu meanwhile.
-        unsafe {
-            (*run).exit_reason = reason;
-            if refusal == Refusal::TransactionSuspended {
-                (*run)
-                    .__bindgen_anon_1
-                    .fail_entry
-                    .hardware_entry_failure_reason = 0;
-            }
-        }
+        self.set_exit_reason(reason);
         err.to_errno()
     }
 }
@@ -164,6 +171,24 @@ impl HvVcpu for Hv {
             (*vcpu).arch.pgdir = (*(*kvm).mm).__bindgen_anon_1.pgd;
             (*vcpu).arch.state = bindings::KVMPPC_VCPU_BUSY_IN_HOST as i32;
         }
+    }
+
+    fn mmu_ready(&self) -> bool {
+        // SAFETY: `kvm` is valid (type invariant). The HPT reset path writes
+        // the flag under `mmu_setup_lock`; a volatile read is C's plain one.
+        unsafe { ptr::read_volatile(&raw const (*self.kvm()).arch.mmu_ready) != 0 }
+    }
+
+    fn setup_mmu(&mut self) -> Result<(), i32> {
+        // SAFETY: `kvm` is this vcpu's live VM, and the vcpu is in KVM_RUN,
+        // counted in `vcpus_running` (start_running came first).
+        unsafe { crate::hpt::setup_mmu(self.kvm()) }.map_err(Error::to_errno)
+    }
+
+    fn fail_entry(&mut self, err: i32) {
+        self.set_exit_reason(bindings::KVM_EXIT_FAIL_ENTRY);
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { (*self.vcpu).arch.ret = err };
     }
 
     fn run_guest(&mut self) -> i32 {

@@ -78,6 +78,15 @@ pub(crate) trait HvVcpu {
     fn save_host_state(&mut self);
     /// `pgdir` and (POWER8) `waitp`; state `KVMPPC_VCPU_BUSY_IN_HOST`.
     fn enter_busy_in_host(&mut self);
+    /// `kvm->arch.mmu_ready`: the VM's MMU is set up (and not being reset).
+    fn mmu_ready(&self) -> bool;
+    /// `kvmhv_setup_mmu`: sets up the VM's MMU under its `mmu_setup_lock`
+    /// unless another vcpu did meanwhile; for an HPT guest, allocates the
+    /// HPT if needed and maps the VRMA.
+    fn setup_mmu(&mut self) -> Result<(), i32>;
+    /// Records a failed guest entry: `KVM_EXIT_FAIL_ENTRY`, and `err` as the
+    /// vcpu's return value.
+    fn fail_entry(&mut self, err: i32);
     /// Runs the guest until an exit the run functions cannot handle:
     /// `kvmhv_run_single_vcpu` (POWER9 and later), `kvmppc_run_vcpu` (POWER8).
     fn run_guest(&mut self) -> i32;
@@ -121,6 +130,15 @@ pub(crate) fn vcpu_run<V: HvVcpu>(v: &mut V) -> Result<i32, Refusal> {
     v.enter_busy_in_host();
 
     let r = loop {
+        // The run functions would set the MMU up themselves; doing it here,
+        // once the vcpu counts as running, keeps it in Rust, and they then
+        // find it ready.
+        if !v.mmu_ready() {
+            if let Err(err) = v.setup_mmu() {
+                v.fail_entry(err);
+                break err;
+            }
+        }
         let mut r = v.run_guest();
         if v.exit_is_papr_hcall() {
             if v.hcall_from_problem_state() {

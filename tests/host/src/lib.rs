@@ -112,6 +112,10 @@ mod run_tests {
         signal: bool,
         tm: bool,
         exits: VecDeque<Exit>,
+        mmu_ready: bool,
+        /// Another thread resets the MMU while a fault is handled.
+        reset_mmu_on_fault: bool,
+        setup_results: VecDeque<Result<(), i32>>,
         hcall_results: VecDeque<i32>,
         fault_results: VecDeque<i32>,
         passthrough_results: VecDeque<i32>,
@@ -146,6 +150,19 @@ mod run_tests {
         fn enter_busy_in_host(&mut self) {
             self.log.push("busy");
         }
+        fn mmu_ready(&self) -> bool {
+            self.mmu_ready
+        }
+        fn setup_mmu(&mut self) -> Result<(), i32> {
+            assert_eq!(self.running, 1, "MMU set up while not counted as running");
+            self.log.push("setup_mmu");
+            let r = self.setup_results.pop_front().unwrap();
+            self.mmu_ready = r.is_ok();
+            r
+        }
+        fn fail_entry(&mut self, _err: i32) {
+            self.log.push("fail_entry");
+        }
         fn run_guest(&mut self) -> i32 {
             assert_eq!(
                 self.running, 1,
@@ -171,6 +188,9 @@ mod run_tests {
         }
         fn page_fault(&mut self) -> i32 {
             self.log.push("fault");
+            if self.reset_mmu_on_fault {
+                self.mmu_ready = false;
+            }
             self.fault_results.pop_front().unwrap()
         }
         fn passthrough(&mut self) -> i32 {
@@ -180,6 +200,16 @@ mod run_tests {
         fn stop_running(&mut self) {
             self.running -= 1;
             self.log.push("stop");
+        }
+    }
+
+    impl Mock {
+        /// A vcpu whose VM's MMU is already set up.
+        fn ready() -> Self {
+            Mock {
+                mmu_ready: true,
+                ..Default::default()
+            }
         }
     }
 
@@ -206,7 +236,7 @@ mod run_tests {
             insane: true,
             signal: true,
             tm: true,
-            ..Default::default()
+            ..Mock::ready()
         };
         assert_eq!(vcpu_run(&mut m), Err(Refusal::Insane));
         assert!(m.log.is_empty());
@@ -217,7 +247,7 @@ mod run_tests {
         let mut m = Mock {
             signal: true,
             tm: true,
-            ..Default::default()
+            ..Mock::ready()
         };
         assert_eq!(vcpu_run(&mut m), Err(Refusal::SignalPending));
         assert!(m.log.is_empty());
@@ -227,7 +257,7 @@ mod run_tests {
     fn suspended_transaction_is_refused_before_entry() {
         let mut m = Mock {
             tm: true,
-            ..Default::default()
+            ..Mock::ready()
         };
         assert_eq!(vcpu_run(&mut m), Err(Refusal::TransactionSuspended));
         assert!(m.log.is_empty());
@@ -237,7 +267,7 @@ mod run_tests {
     fn exit_to_host_runs_once_in_c_order() {
         let mut m = Mock {
             exits: [exit(RESUME_HOST)].into(),
-            ..Default::default()
+            ..Mock::ready()
         };
         assert_eq!(vcpu_run(&mut m), Ok(RESUME_HOST));
         assert_eq!(m.log, entry_then(&["run", "stop"]));
@@ -248,7 +278,7 @@ mod run_tests {
     fn errors_from_the_run_reach_userspace_and_stop_running() {
         let mut m = Mock {
             exits: [exit(-EFAULT)].into(),
-            ..Default::default()
+            ..Mock::ready()
         };
         assert_eq!(vcpu_run(&mut m), Ok(-EFAULT));
         assert_eq!(m.log, entry_then(&["run", "stop"]));
@@ -260,7 +290,7 @@ mod run_tests {
             exits: [hcall(), hcall()].into(),
             // The first is handled in the kernel, the second goes to userspace.
             hcall_results: [RESUME_GUEST, RESUME_HOST].into(),
-            ..Default::default()
+            ..Mock::ready()
         };
         assert_eq!(vcpu_run(&mut m), Ok(RESUME_HOST));
         assert_eq!(
@@ -280,7 +310,7 @@ mod run_tests {
                 exit(RESUME_HOST),
             ]
             .into(),
-            ..Default::default()
+            ..Mock::ready()
         };
         assert_eq!(vcpu_run(&mut m), Ok(RESUME_HOST));
         assert_eq!(m.log, entry_then(&["run", "run", "stop"]));
@@ -291,7 +321,7 @@ mod run_tests {
         let mut m = Mock {
             exits: [exit(RESUME_PAGE_FAULT), exit(RESUME_PAGE_FAULT)].into(),
             fault_results: [RESUME_GUEST, -EFAULT].into(),
-            ..Default::default()
+            ..Mock::ready()
         };
         assert_eq!(vcpu_run(&mut m), Ok(-EFAULT));
         assert_eq!(m.log, entry_then(&["run", "fault", "run", "fault", "stop"]));
@@ -302,7 +332,7 @@ mod run_tests {
         let mut m = Mock {
             exits: [exit(RESUME_PASSTHROUGH), exit(RESUME_HOST)].into(),
             passthrough_results: [RESUME_GUEST].into(),
-            ..Default::default()
+            ..Mock::ready()
         };
         assert_eq!(vcpu_run(&mut m), Ok(RESUME_HOST));
         assert_eq!(m.log, entry_then(&["run", "passthrough", "run", "stop"]));
@@ -319,10 +349,64 @@ mod run_tests {
             }]
             .into(),
             hcall_results: [RESUME_HOST].into(),
-            ..Default::default()
+            ..Mock::ready()
         };
         assert_eq!(vcpu_run(&mut m), Ok(RESUME_HOST));
         assert_eq!(m.log, entry_then(&["run", "hcall", "prepare", "stop"]));
+    }
+
+    #[test]
+    fn mmu_is_set_up_once_before_the_first_entry() {
+        let mut m = Mock {
+            exits: [hcall(), hcall()].into(),
+            hcall_results: [RESUME_GUEST, RESUME_HOST].into(),
+            setup_results: [Ok(())].into(),
+            ..Default::default()
+        };
+        assert_eq!(vcpu_run(&mut m), Ok(RESUME_HOST));
+        assert_eq!(
+            m.log,
+            entry_then(&[
+                "setup_mmu",
+                "run",
+                "hcall",
+                "prepare",
+                "run",
+                "hcall",
+                "prepare",
+                "stop"
+            ])
+        );
+    }
+
+    #[test]
+    fn mmu_set_up_failure_fails_entry_without_entering() {
+        const ENOMEM: i32 = 12;
+        let mut m = Mock {
+            setup_results: [Err(-ENOMEM)].into(),
+            ..Default::default()
+        };
+        assert_eq!(vcpu_run(&mut m), Ok(-ENOMEM));
+        assert_eq!(m.log, entry_then(&["setup_mmu", "fail_entry", "stop"]));
+        assert_eq!(m.running, 0);
+    }
+
+    #[test]
+    fn mmu_reset_between_entries_is_set_up_again() {
+        // A fault handler that finds the MMU being reset (mmu_ready clear)
+        // resumes the guest; the next entry sets it up first.
+        let mut m = Mock {
+            exits: [exit(RESUME_PAGE_FAULT), exit(RESUME_HOST)].into(),
+            fault_results: [RESUME_GUEST].into(),
+            setup_results: [Ok(())].into(),
+            reset_mmu_on_fault: true,
+            ..Mock::ready()
+        };
+        assert_eq!(vcpu_run(&mut m), Ok(RESUME_HOST));
+        assert_eq!(
+            m.log,
+            entry_then(&["run", "fault", "setup_mmu", "run", "stop"])
+        );
     }
 }
 
