@@ -10,6 +10,7 @@ mod hpt;
 mod ops;
 mod takeover;
 mod vcpu;
+mod vm;
 
 use kernel::{debugfs, prelude::*};
 
@@ -43,7 +44,7 @@ impl kernel::Module for KvmHvRs {
             dir.read_callback_file(c"hpt_alloc", (), &hpt::describe_allocations),
             GFP_KERNEL,
         )?;
-        pr_info!("HV ops table installed, vcpu_run in Rust\n");
+        pr_info!("HV ops table installed, vcpu_run and arch_vm_ioctl in Rust\n");
         Ok(Self {
             _ops_file: ops_file,
             _hpt_file: hpt_file,

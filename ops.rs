@@ -8,7 +8,12 @@
 
 use crate::takeover::{self, Published, Refusal};
 use core::ptr;
-use kernel::{bindings, prelude::*, types::Opaque};
+use kernel::{
+    bindings,
+    ffi::{c_int, c_uint, c_ulong},
+    prelude::*,
+    types::Opaque,
+};
 
 /// The table published while the module is loaded.
 ///
@@ -26,6 +31,25 @@ static RUST_OPS: Table = Table(Opaque::uninit());
 /// kvm-hv's own table.
 fn c_table() -> *mut bindings::kvmppc_ops {
     &raw mut bindings::kvm_ops_hv
+}
+
+/// kvm-hv's `arch_vm_ioctl`, for the VM ioctls this module leaves to C.
+///
+/// # Safety
+///
+/// As for `kvmppc_ops::arch_vm_ioctl`: `filp` is the open file of an HV VM.
+pub(crate) unsafe fn kvm_hv_arch_vm_ioctl(
+    filp: *mut bindings::file,
+    ioctl: c_uint,
+    arg: c_ulong,
+) -> c_int {
+    // SAFETY: kvm-hv's table is live (this module depends on kvm-hv), and it
+    // always has this member.
+    match unsafe { (*c_table()).arch_vm_ioctl } {
+        // SAFETY: per this function's contract.
+        Some(f) => unsafe { f(filp, ioctl, arg) },
+        None => ENOTTY.to_errno(),
+    }
 }
 
 /// The table kvm.ko currently uses for new HV VMs.
@@ -85,11 +109,18 @@ pub(crate) fn describe(_: &Installed, f: &mut kernel::fmt::Formatter<'_>) -> ker
     // `Installed` exists, or another module's that it keeps alive), and `c` is
     // kvm-hv's; both are only read.
     let (table, c) = unsafe { (&*table, &*c) };
-    let ops = [(
-        "vcpu_run",
-        table.vcpu_run.map(|f| f as usize),
-        c.vcpu_run.map(|f| f as usize),
-    )];
+    let ops = [
+        (
+            "vcpu_run",
+            table.vcpu_run.map(|f| f as usize),
+            c.vcpu_run.map(|f| f as usize),
+        ),
+        (
+            "arch_vm_ioctl",
+            table.arch_vm_ioctl.map(|f| f as usize),
+            c.arch_vm_ioctl.map(|f| f as usize),
+        ),
+    ];
     for (name, installed, kvm_hv) in ops {
         writeln!(
             f,
@@ -129,6 +160,7 @@ impl Installed {
             ptr::copy_nonoverlapping(c, ours, 1);
             (*ours).owner = module.as_ptr();
             (*ours).vcpu_run = Some(crate::vcpu::vcpu_run);
+            (*ours).arch_vm_ioctl = Some(crate::vm::arch_vm_ioctl);
         }
         publish(ours);
 

@@ -155,3 +155,29 @@ pub(crate) fn allocate_default<M: HptMemory>(
         }
     }
 }
+
+/// What `KVM_PPC_ALLOCATE_HTAB` does with the VM's HPT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reset {
+    /// The VM has an HPT of the requested order: clear it and keep it.
+    Reuse,
+    /// Allocate an HPT of the requested order (rejected if the order is
+    /// invalid), after freeing the VM's current one if it has one.
+    Replace {
+        /// The VM has an HPT, of another order.
+        free_current: bool,
+    },
+}
+
+/// `kvmppc_alloc_reset_hpt`'s choice, given the order of the VM's HPT if it
+/// has one. A VM without an HPT never reuses: Linux 7.3 compared the
+/// requested order with the 0 of a missing HPT and cleared address 0.
+pub(crate) fn reset_plan(current: Option<u32>, order: u32) -> Reset {
+    match current {
+        Some(o) if o == order => Reset::Reuse,
+        Some(_) => Reset::Replace { free_current: true },
+        None => Reset::Replace {
+            free_current: false,
+        },
+    }
+}

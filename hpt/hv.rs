@@ -7,13 +7,14 @@
 //! allocator, the VM's HPT fields, the memory slot and VMA at guest
 //! physical 0, and kvm-hv's HPTE entry and LPCR update.
 
-use super::geometry::{self, Allocated, Geometry, HptMemory, Source};
+use super::geometry::{self, Allocated, Geometry, HptMemory, Reset, Source};
 use super::vrma::{self, PageSize, Vrma};
 use core::ptr;
 use kernel::ffi::c_long;
 use kernel::{
     alloc::VVec,
     bindings,
+    error::to_result,
     mm::MmWithUser,
     page::PAGE_SHIFT,
     prelude::*,
@@ -35,6 +36,13 @@ pub(crate) fn describe_allocations(
 ) -> kernel::fmt::Result {
     writeln!(f, "cma: {}", FROM_CMA.load(Relaxed))?;
     writeln!(f, "buddy: {}", FROM_BUDDY.load(Relaxed))
+}
+
+fn count(source: Source) {
+    match source {
+        Source::Cma => FROM_CMA.add(1, Relaxed),
+        Source::Buddy => FROM_BUDDY.add(1, Relaxed),
+    }
 }
 
 fn cpu_has(feature: usize) -> bool {
@@ -219,10 +227,7 @@ unsafe fn setup_htab_rma(kvm: *mut bindings::kvm) -> Result {
             pr_err!("couldn't allocate an HPT\n");
             ENOMEM
         })?;
-        match a.source {
-            Source::Cma => FROM_CMA.add(1, Relaxed),
-            Source::Buddy => FROM_BUDDY.add(1, Relaxed),
-        }
+        count(a.source);
         // SAFETY: per the function's contract; the VM has no HPT.
         unsafe { set_hpt(kvm, a) };
     }
@@ -275,6 +280,84 @@ pub(crate) unsafe fn setup_mmu(kvm: *mut bindings::kvm) -> Result {
     unsafe { bindings::mutex_lock(lock) };
     // SAFETY: the lock is held.
     let r = unsafe { setup_mmu_locked(kvm) };
+    // SAFETY: taken above.
+    unsafe { bindings::mutex_unlock(lock) };
+    r
+}
+
+/// The part of [`alloc_reset_hpt`] under `mmu_setup_lock`.
+///
+/// # Safety
+///
+/// `kvm` is live and its `mmu_setup_lock` is held.
+unsafe fn alloc_reset_locked(kvm: *mut bindings::kvm, order: u32) -> Result {
+    // SAFETY: `mmu_ready` is written under the lock we hold; `vcpus_running`
+    // is an `atomic_t`.
+    unsafe {
+        if (*kvm).arch.mmu_ready != 0 {
+            (*kvm).arch.mmu_ready = 0;
+            // Pairs with the barrier after vcpu_run's increment of
+            // `vcpus_running`: either it sees `mmu_ready` clear and waits on
+            // the lock in setup_mmu, or we see it running and back off.
+            barrier::smp_mb(barrier::Full);
+            if bindings::atomic_read(&raw mut (*kvm).arch.vcpus_running) != 0 {
+                (*kvm).arch.mmu_ready = 1;
+                return Err(EBUSY);
+            }
+        }
+        if (*kvm).arch.radix != 0 {
+            to_result(bindings::kvmppc_switch_mmu_to_hpt(kvm))?;
+        }
+    }
+    // SAFETY: the lock is held; no vcpu runs (checked above).
+    let hpt = unsafe { &raw mut (*kvm).arch.hpt };
+    // SAFETY: as above.
+    let current = unsafe { ((*hpt).virt != 0).then(|| (*hpt).order) };
+    match geometry::reset_plan(current, order) {
+        Reset::Reuse => {
+            // SAFETY: the VM's HPT is `2^order` bytes at `virt`, and unused.
+            unsafe {
+                ptr::write_bytes((*hpt).virt as *mut u8, 0, 1usize << order);
+                bindings::kvmppc_rmap_reset(kvm);
+            }
+        }
+        Reset::Replace { free_current } => {
+            if free_current {
+                // SAFETY: the VM's HPT is unused; kvm-hv's own free path.
+                unsafe {
+                    bindings::kvmppc_free_hpt(hpt);
+                    bindings::kvmppc_rmap_reset(kvm);
+                }
+            }
+            let g = Geometry::new(order).ok_or(EINVAL)?;
+            let a = geometry::allocate(&mut Kernel, g).map_err(|_| ENOMEM)?;
+            count(a.source);
+            // SAFETY: the lock is held; the VM has no HPT now.
+            unsafe { set_hpt(kvm, a) };
+        }
+    }
+    Ok(())
+}
+
+/// `kvmppc_alloc_reset_hpt`: `KVM_PPC_ALLOCATE_HTAB`. Gives the VM an
+/// empty HPT of `2^order` bytes, switching a radix VM to HPT first; fails
+/// with `EBUSY` while a vcpu runs.
+///
+/// # Safety
+///
+/// `kvm` is a live VM created through this module's table.
+pub(crate) unsafe fn alloc_reset_hpt(kvm: *mut bindings::kvm, order: u32) -> Result {
+    // SAFETY: `kvm` is live; the mutex is initialised with the VM.
+    let lock = unsafe { &raw mut (*kvm).arch.mmu_setup_lock };
+    // SAFETY: as above; released below.
+    unsafe { bindings::mutex_lock(lock) };
+    // SAFETY: the lock is held.
+    let r = unsafe { alloc_reset_locked(kvm, order) };
+    if r.is_ok() {
+        // Every vcpu flushes its TLB on its next entry.
+        // SAFETY: `kvm` is live; `need_tlb_flush` is its cpumask.
+        unsafe { bindings::cpumask_setall(&raw mut (*kvm).arch.need_tlb_flush) };
+    }
     // SAFETY: taken above.
     unsafe { bindings::mutex_unlock(lock) };
     r

@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 
 CC=powerpc64le-linux-gnu-gcc
-CFLAGS=(-static -O2 -Wall -Wextra -Werror -I"$OUT/headers/include")
+CFLAGS=(-static -pthread -O2 -Wall -Wextra -Werror -I"$OUT/headers/include")
 STAGE=$OUT/initramfs.d
 IMG=$OUT/initramfs.cpio
 

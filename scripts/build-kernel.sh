@@ -32,7 +32,9 @@ apply_series() {
 	done
 	rm -f "$idx" "$body"
 	git -C "$SRC" checkout -q -f -B kvm_hv_rs "$head"
-	git -C "$SRC" clean -fdq -e /arch/powerpc/kvm/hv_rs
+	# -x: Debian's .gitignore ignores every new top-level path, so a file a
+	# patch added and a later version dropped would otherwise survive.
+	git -C "$SRC" clean -fdxq -e /arch/powerpc/kvm/hv_rs
 }
 
 # 1. The patch series.

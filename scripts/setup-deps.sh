@@ -48,6 +48,11 @@ if ! command -v bindgen >/dev/null; then
 		cargo install bindgen-cli --locked --version 0.73.2
 fi
 
+# checkpatch.pl checks SPDX lines with scripts/spdxcheck.py, which needs ply.
+if ! python3 -c 'import ply' 2>/dev/null; then
+	run_logged "pip install ply" "$LOGDIR/pip-ply.log" python3 -m pip install --quiet ply
+fi
+
 # busybox-static for ppc64el: the emulated host's userspace.
 if [ ! -x "$ROOTFS/bin/busybox" ]; then
 	say "apt: fetching busybox-static (ppc64el)"

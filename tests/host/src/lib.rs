@@ -557,6 +557,41 @@ mod hpt_tests {
     }
 
     #[test]
+    fn allocate_htab_reuses_only_an_existing_hpt_of_that_order() {
+        assert_eq!(reset_plan(Some(24), 24), Reset::Reuse);
+        assert_eq!(
+            reset_plan(Some(24), 18),
+            Reset::Replace { free_current: true }
+        );
+        // Like C, an invalid order replaces (and so frees) the current HPT,
+        // then fails in the allocation.
+        assert_eq!(
+            reset_plan(Some(24), 17),
+            Reset::Replace { free_current: true }
+        );
+        assert_eq!(Geometry::new(17), None);
+    }
+
+    #[test]
+    fn allocate_htab_order_0_without_an_hpt_is_rejected_not_reused() {
+        // 7.3 took "order 0 == order of no HPT" for a reusable HPT and
+        // cleared address 0.
+        assert_eq!(
+            reset_plan(None, 0),
+            Reset::Replace {
+                free_current: false
+            }
+        );
+        assert_eq!(Geometry::new(0), None);
+        assert_eq!(
+            reset_plan(None, 24),
+            Reset::Replace {
+                free_current: false
+            }
+        );
+    }
+
+    #[test]
     fn vrma_page_size_follows_the_backing() {
         assert_eq!(PageSize::for_backing(4 << 10), PageSize::K4);
         assert_eq!(PageSize::for_backing(64 << 10), PageSize::K64);
