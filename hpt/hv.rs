@@ -141,11 +141,11 @@ unsafe fn set_hpt(kvm: *mut bindings::kvm, a: Allocated<Table, *mut bindings::re
 ///
 /// `kvm` is the live VM of a vcpu in `KVM_RUN`.
 unsafe fn backing_page_size(kvm: *mut bindings::kvm, hva: usize) -> Result<usize> {
-    // SAFETY: `kvm->mm` is the calling task's mm (kvm_vcpu_ioctl() checks
-    // that `kvm->mm == current->mm`), so `mm_users` is non-zero while it runs.
-    //
     // Not `current!().mm()`: on powerpc, 7.3's bindings place
     // `task_struct::mm` elsewhere than C does (see Documentation/design.rst).
+    //
+    // SAFETY: `kvm->mm` is the calling task's mm (kvm_vcpu_ioctl() checks
+    // that `kvm->mm == current->mm`), so `mm_users` is non-zero while it runs.
     let mm = unsafe { MmWithUser::from_raw((*kvm).mm) };
     let guard = mm.mmap_read_lock();
     let vma = guard.vma_lookup(hva).ok_or(EINVAL)?;
