@@ -116,6 +116,11 @@ pub(crate) fn describe(_: &Installed, f: &mut kernel::fmt::Formatter<'_>) -> ker
             c.vcpu_run.map(|f| f as usize),
         ),
         (
+            "inject_interrupt",
+            table.inject_interrupt.map(|f| f as usize),
+            c.inject_interrupt.map(|f| f as usize),
+        ),
+        (
             "arch_vm_ioctl",
             table.arch_vm_ioctl.map(|f| f as usize),
             c.arch_vm_ioctl.map(|f| f as usize),
@@ -160,6 +165,7 @@ impl Installed {
             ptr::copy_nonoverlapping(c, ours, 1);
             (*ours).owner = module.as_ptr();
             (*ours).vcpu_run = Some(crate::vcpu::vcpu_run);
+            (*ours).inject_interrupt = Some(crate::vcpu::inject_interrupt);
             (*ours).arch_vm_ioctl = Some(crate::vm::arch_vm_ioctl);
         }
         publish(ours);

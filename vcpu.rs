@@ -2,11 +2,13 @@
 
 //! The vcpu run path.
 //!
-//! [`run`] decides what `KVM_RUN` does, in safe Rust that the host tests
-//! also build; `hv` carries it out on a kernel vcpu and is the only place in
-//! this path that touches C structures.
+//! [`run`] decides what `KVM_RUN` does and [`interrupt`] which interrupts
+//! the guest gets and how, in safe Rust that the host tests also build;
+//! `hv` carries both out on a kernel vcpu and is the only place in this
+//! path that touches C structures.
 
 mod hv;
+pub(crate) mod interrupt;
 pub(crate) mod run;
 
-pub(crate) use hv::vcpu_run;
+pub(crate) use hv::{inject_interrupt, vcpu_run};

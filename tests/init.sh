@@ -62,7 +62,7 @@ rs_ops_published() {
 	f=/sys/kernel/debug/kvm_hv_rs/ops
 	cat $f
 	grep -qx "kvmppc_hv_ops: kvm_hv_rs" $f && grep -qx "vcpu_run: rust" $f &&
-		grep -qx "arch_vm_ioctl: rust" $f
+		grep -qx "inject_interrupt: rust" $f && grep -qx "arch_vm_ioctl: rust" $f
 }
 rs_takes_table() {
 	hold_vm || return 1
@@ -156,9 +156,10 @@ unload_all() {
 
 check_all() {
 	echo "KTAP version 1"
-	echo "1..18"
+	echo "1..21"
 	check modprobe_kvm_hv modprobe kvm_hv
 	subtest hcall_exit.kvm-hv hcall_exit
+	subtest interrupts.kvm-hv interrupts
 	check allocate_htab.kvm-hv allocate_htab
 	check modprobe_kvm_hv_rs modprobe kvm_hv_rs
 	check rs_holds_kvm_hv sh -c '[ "$(cat /sys/module/kvm_hv/refcnt)" = 1 ]'
@@ -168,9 +169,11 @@ check_all() {
 	check kvm_hv_unload_refused_under_rs kvm_hv_unload_refused
 	subtest hcall_exit.kvm_hv_rs hcall_exit
 	check rs_hpt_alloc_source rs_hpt_alloc_source
+	subtest interrupts.kvm_hv_rs interrupts
 	check allocate_htab.kvm_hv_rs allocate_htab
 	check rs_unload_restores_c_table rs_unload_restores_c
 	subtest hcall_exit.kvm-hv_after_rs hcall_exit
+	subtest interrupts.kvm-hv_after_rs interrupts
 	check rs_load_refused_with_c_vm rs_load_refused_with_c_vm
 	check rs_load_refused_without_kvm_hv rs_load_refused_without_kvm_hv
 	check rs_modprobe_pulls_kvm_hv rs_modprobe_pulls_kvm_hv

@@ -5,6 +5,7 @@
 //! The boundary of the run path: every field access and every call into
 //! kvm.ko, kvm-hv.ko and the powerpc arch code is here.
 
+use super::interrupt::{self, vector, Delivery, PendingInterrupts, Priority};
 use super::run::{self, HvVcpu, Refusal};
 use core::ptr;
 use kernel::{
@@ -14,6 +15,54 @@ use kernel::{
         atomic::{AtomicFlag, Relaxed},
         barrier,
     },
+};
+
+// The pure code's ISA numbers are the kernel headers'.
+const _: () = {
+    assert!(interrupt::MSR_EE == bindings::MSR_EE as u64);
+    assert!(interrupt::MSR_IR == bindings::MSR_IR as u64);
+    assert!(interrupt::MSR_DR == bindings::MSR_DR as u64);
+    assert!(interrupt::MSR_TS_S == bindings::MSR_TS_S as u64);
+    assert!(interrupt::MSR_TS_T == bindings::MSR_TS_T as u64);
+    assert!(interrupt::MSR_TS_MASK == bindings::MSR_TS_MASK as u64);
+    assert!(interrupt::LPCR_AIL == bindings::LPCR_AIL as u64);
+    assert!(interrupt::LPCR_AIL_3 == bindings::LPCR_AIL_3 as u64);
+    assert!(interrupt::SRR1_MSR_BITS == bindings::SRR1_MSR_BITS as u64);
+    assert!(interrupt::PRIORITY_MAX == bindings::BOOK3S_IRQPRIO_MAX);
+    assert!(Priority::SystemReset as u32 == bindings::BOOK3S_IRQPRIO_SYSTEM_RESET);
+    assert!(Priority::DataSegment as u32 == bindings::BOOK3S_IRQPRIO_DATA_SEGMENT);
+    assert!(Priority::InstSegment as u32 == bindings::BOOK3S_IRQPRIO_INST_SEGMENT);
+    assert!(Priority::DataStorage as u32 == bindings::BOOK3S_IRQPRIO_DATA_STORAGE);
+    assert!(Priority::InstStorage as u32 == bindings::BOOK3S_IRQPRIO_INST_STORAGE);
+    assert!(Priority::Alignment as u32 == bindings::BOOK3S_IRQPRIO_ALIGNMENT);
+    assert!(Priority::Program as u32 == bindings::BOOK3S_IRQPRIO_PROGRAM);
+    assert!(Priority::FpUnavail as u32 == bindings::BOOK3S_IRQPRIO_FP_UNAVAIL);
+    assert!(Priority::Altivec as u32 == bindings::BOOK3S_IRQPRIO_ALTIVEC);
+    assert!(Priority::Vsx as u32 == bindings::BOOK3S_IRQPRIO_VSX);
+    assert!(Priority::FacUnavail as u32 == bindings::BOOK3S_IRQPRIO_FAC_UNAVAIL);
+    assert!(Priority::Syscall as u32 == bindings::BOOK3S_IRQPRIO_SYSCALL);
+    assert!(Priority::MachineCheck as u32 == bindings::BOOK3S_IRQPRIO_MACHINE_CHECK);
+    assert!(Priority::Debug as u32 == bindings::BOOK3S_IRQPRIO_DEBUG);
+    assert!(Priority::External as u32 == bindings::BOOK3S_IRQPRIO_EXTERNAL);
+    assert!(Priority::Decrementer as u32 == bindings::BOOK3S_IRQPRIO_DECREMENTER);
+    assert!(Priority::PerformanceMonitor as u32 == bindings::BOOK3S_IRQPRIO_PERFORMANCE_MONITOR);
+    assert!(vector::SYSTEM_RESET == bindings::BOOK3S_INTERRUPT_SYSTEM_RESET);
+    assert!(vector::MACHINE_CHECK == bindings::BOOK3S_INTERRUPT_MACHINE_CHECK);
+    assert!(vector::DATA_STORAGE == bindings::BOOK3S_INTERRUPT_DATA_STORAGE);
+    assert!(vector::DATA_SEGMENT == bindings::BOOK3S_INTERRUPT_DATA_SEGMENT);
+    assert!(vector::INST_STORAGE == bindings::BOOK3S_INTERRUPT_INST_STORAGE);
+    assert!(vector::INST_SEGMENT == bindings::BOOK3S_INTERRUPT_INST_SEGMENT);
+    assert!(vector::EXTERNAL == bindings::BOOK3S_INTERRUPT_EXTERNAL);
+    assert!(vector::ALIGNMENT == bindings::BOOK3S_INTERRUPT_ALIGNMENT);
+    assert!(vector::PROGRAM == bindings::BOOK3S_INTERRUPT_PROGRAM);
+    assert!(vector::FP_UNAVAIL == bindings::BOOK3S_INTERRUPT_FP_UNAVAIL);
+    assert!(vector::DECREMENTER == bindings::BOOK3S_INTERRUPT_DECREMENTER);
+    assert!(vector::SYSCALL == bindings::BOOK3S_INTERRUPT_SYSCALL);
+    assert!(vector::TRACE == bindings::BOOK3S_INTERRUPT_TRACE);
+    assert!(vector::PERFMON == bindings::BOOK3S_INTERRUPT_PERFMON);
+    assert!(vector::ALTIVEC == bindings::BOOK3S_INTERRUPT_ALTIVEC);
+    assert!(vector::VSX == bindings::BOOK3S_INTERRUPT_VSX);
+    assert!(vector::FAC_UNAVAIL == bindings::BOOK3S_INTERRUPT_FAC_UNAVAIL);
 };
 
 fn cpu_has(feature: usize) -> bool {
@@ -78,6 +127,73 @@ impl Hv {
         self.set_exit_reason(reason);
         err.to_errno()
     }
+
+    /// `kvmppc_inject_interrupt_hv`: delivers the interrupt at `vector` to
+    /// the guest now, with `srr1_flags` in SRR1, and ends an H_CEDE.
+    fn inject(&mut self, vector: u32, srr1_flags: u64) {
+        let (vcpu, vcore) = (self.vcpu, self.vcore());
+        // SAFETY: `vcpu` and its vcore are valid (type invariant); the
+        // accessors reload the registers from L0 first under nested v2.
+        let d = unsafe {
+            Delivery::new(
+                vector,
+                srr1_flags,
+                bindings::kvmhv_vcpu_get_msr(vcpu),
+                bindings::kvmhv_vcpu_get_pc(vcpu) as u64,
+                (*vcpu).arch.intr_msr as u64,
+                (*vcore).lpcr as u64,
+            )
+        };
+        // SAFETY: `vcpu` is valid and not running (type invariant); the
+        // setters mark the registers dirty for L0 under nested v2.
+        unsafe {
+            bindings::kvmhv_vcpu_set_srr0(vcpu, d.srr0);
+            bindings::kvmhv_vcpu_set_srr1(vcpu, d.srr1);
+            bindings::kvmhv_vcpu_set_pc(vcpu, d.pc as usize);
+            bindings::kvmhv_vcpu_set_msr(vcpu, d.msr);
+            bindings::kvmppc_end_cede(vcpu);
+        }
+    }
+}
+
+impl PendingInterrupts for Hv {
+    fn pending(&self) -> u64 {
+        // SAFETY: `vcpu` is valid (type invariant). Other threads set bits
+        // with atomic bitops meanwhile; a volatile read is C's plain one.
+        unsafe { ptr::read_volatile(&raw const (*self.vcpu).arch.pending_exceptions) as u64 }
+    }
+
+    fn clear_pending(&mut self, priority: Priority) {
+        // SAFETY: `vcpu` is valid (type invariant); `clear_bit` is atomic
+        // against the bitops of other threads on the same word.
+        unsafe {
+            bindings::clear_bit(
+                priority.bit() as usize,
+                &raw mut (*self.vcpu).arch.pending_exceptions,
+            )
+        };
+    }
+
+    fn msr(&self) -> u64 {
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { bindings::kvmhv_vcpu_get_msr(self.vcpu) }
+    }
+
+    fn nestedv2(&self) -> bool {
+        // SAFETY: no preconditions.
+        unsafe { bindings::kvmhv_is_nestedv2() }
+    }
+
+    fn take_external_oneshot(&mut self) -> bool {
+        // SAFETY: `vcpu` is valid and its mutex held (type invariant).
+        unsafe { core::mem::take(&mut (*self.vcpu).arch.external_oneshot) != 0 }
+    }
+
+    fn deliver(&mut self, vector: u32) {
+        // C goes through `kvm->arch.kvm_ops->inject_interrupt`, which for a
+        // VM of this module's table is `inject_interrupt` below.
+        self.inject(vector, 0);
+    }
 }
 
 impl HvVcpu for Hv {
@@ -120,8 +236,7 @@ impl HvVcpu for Hv {
     }
 
     fn prepare_to_enter(&mut self) {
-        // SAFETY: `vcpu` is valid and its mutex held (type invariant).
-        unsafe { bindings::kvmppc_core_prepare_to_enter(self.vcpu) };
+        interrupt::prepare_to_enter(self);
     }
 
     fn start_running(&mut self) {
@@ -294,4 +409,25 @@ pub(crate) unsafe extern "C" fn vcpu_run(vcpu: *mut bindings::kvm_vcpu) -> c_int
         Ok(r) => r,
         Err(refusal) => hv.refuse(refusal),
     }
+}
+
+/// `kvmppc_ops::inject_interrupt`: delivers an interrupt to a vcpu of an HV
+/// VM now. book3s.c's `kvmppc_core_queue_*` and its delivery of queued
+/// interrupts call it through the VM's ops table.
+///
+/// # Safety
+///
+/// `vcpu` must be a live vcpu of a VM created through this module's ops
+/// table, not running in the guest, and the caller must hold
+/// `vcpu->mutex`: its callers run inside `KVM_RUN`, in the exit handlers
+/// and before guest entry.
+pub(crate) unsafe extern "C" fn inject_interrupt(
+    vcpu: *mut bindings::kvm_vcpu,
+    vec: c_int,
+    srr1_flags: u64,
+) {
+    // INVARIANT: by this function's safety contract.
+    let mut hv = Hv { vcpu };
+    // Vectors are the small non-negative BOOK3S_INTERRUPT_* constants.
+    hv.inject(vec as u32, srr1_flags);
 }

@@ -22,149 +22,21 @@
  *   NAME labels the subtest (e.g. "hcall_exit.kvm-hv"); -v also prints every
  *   hcall exit as it is served.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <linux/kvm.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <unistd.h>
+#include "vmtest.h"
 
-#define MEM_SIZE	(64UL << 20)
-#define CODE_ADDR	0x1000UL
 #define ROUNDS		5
 #define H_TEST		0x7000	/* no such hcall: KVM exits to userspace */
 #define H_TEST_DONE	0x7001
-#define H_VECTOR	0x6000	/* + vector: an unexpected interrupt */
 #define ARG1		0x1234
 #define R15_INIT	0x5a5aUL
-#define RUN_TIMEOUT_S	30
 
-#define MSR_SF		(1UL << 63)
-#define MSR_ME		(1UL << 12)
-#define MSR_LE		(1UL << 0)
-#define LPCR_ILE	(1UL << 25)
-#define PATB_GR		(1UL << 63)
-
-/* Power ISA encodings of the few instructions the guest uses. */
-static uint32_t li(int rt, int16_t si) { return 0x38000000 | rt << 21 | (uint16_t)si; }
-static uint32_t addi(int rt, int ra, int16_t si) { return 0x38000000 | rt << 21 | ra << 16 | (uint16_t)si; }
-static uint32_t mr(int ra, int rs) { return 0x7c000378 | rs << 21 | ra << 16 | rs << 11; }
-static uint32_t cmpwi(int ra, int16_t si) { return 0x2c000000 | ra << 16 | (uint16_t)si; }
-static uint32_t blt(int32_t disp) { return 0x41800000 | (disp & 0xfffc); }
-static uint32_t b(int32_t disp) { return 0x48000000 | (disp & 0x3fffffc); }
-#define SC1 0x44000022u
-
-static const char *name;
-static int tests, failed, verbose;
-
-static void diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("    # ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
-
-static void result(int ok, const char *test, const char *skip)
-{
-	tests++;
-	if (skip)
-		printf("    ok %d %s # SKIP %s\n", tests, test, skip);
-	else
-		printf("    %sok %d %s\n", ok ? "" : "not ", tests, test);
-	if (!ok && !skip)
-		failed++;
-	fflush(stdout);
-}
-
-#define CHECK(cond, ...) do { if (!(cond)) { diag(__VA_ARGS__); ok = 0; } } while (0)
-
-/*
- * The outcome of one test whose evidence is gathered over several guest
- * exits: its reasons are printed just before its result line, where the
- * host's KTAP parser attaches them.
- */
-struct verdict {
-	int failed;
-	char why[1024];
-	size_t len;
-};
-
-static void fail(struct verdict *v, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	v->failed = 1;
-	if (v->len >= sizeof(v->why) - 1)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(v->why + v->len, sizeof(v->why) - v->len, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		v->len += (size_t)n;
-	if (v->len < sizeof(v->why) - 1)
-		v->why[v->len++] = '\n';
-	v->why[v->len] = 0;
-}
-
-static void report(struct verdict *v, const char *test)
-{
-	char *line, *save = NULL;
-
-	for (line = strtok_r(v->why, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		diag("%s", line);
-	result(!v->failed, test, NULL);
-}
-
-static void on_alarm(int sig) { (void)sig; }
-
-struct vm {
-	int kvm, vm, vcpu;
-	struct kvm_run *run;
-	size_t run_size;
-	uint32_t *mem;
-};
-
-static void vm_close(struct vm *v)
-{
-	if (v->run)
-		munmap(v->run, v->run_size);
-	if (v->mem)
-		munmap(v->mem, MEM_SIZE);
-	if (v->vcpu >= 0)
-		close(v->vcpu);
-	if (v->vm >= 0)
-		close(v->vm);
-	memset(v, 0, sizeof(*v));
-	v->vcpu = v->vm = -1;
-}
+static int verbose;
 
 /* The guest program: see the comment at the top. */
 static void write_guest(uint32_t *mem)
 {
 	uint32_t *p = mem + CODE_ADDR / 4;
 	uint32_t *loop;
-	unsigned long vec;
-
-	/* Every interrupt vector reports itself: r3 = H_VECTOR + vector. */
-	for (vec = 0x100; vec < CODE_ADDR; vec += 0x80) {
-		uint32_t *v = mem + vec / 4;
-
-		v[0] = li(3, H_VECTOR + vec);
-		v[1] = li(4, vec);
-		v[2] = SC1;
-		v[3] = b(0);
-	}
 
 	*p++ = li(14, 0);
 	loop = p;
@@ -188,106 +60,28 @@ static uint64_t ret_for(unsigned int round)
 	return 0x8000000000000000UL | (uint64_t)(round + 1) << 32 | 0xabcd0000UL | round;
 }
 
-enum mmu { MMU_RADIX, MMU_HPT };
-static const char *const mmu_name[] = { "radix", "hpt" };
-
-/* Creates the VM and its vcpu; on failure says why and returns -1. */
-static int vm_create(struct vm *v, enum mmu mmu, int papr)
+/* The hcall guest, with r15 (the "previous return value") preset. */
+static int hcall_vm_create(struct vm *v, enum mmu mmu, int papr)
 {
-	struct kvm_userspace_memory_region region = {
-		.slot = 0, .guest_phys_addr = 0, .memory_size = MEM_SIZE,
-	};
-	struct kvm_enable_cap cap = { .cap = KVM_CAP_PPC_PAPR };
 	struct kvm_regs regs;
-	uint64_t lpcr;
-	struct kvm_one_reg one = { .id = KVM_REG_PPC_LPCR_64, .addr = (uintptr_t)&lpcr };
-	int r;
 
-	v->vm = ioctl(v->kvm, KVM_CREATE_VM, KVM_VM_PPC_HV);
-	if (v->vm < 0) {
-		diag("KVM_CREATE_VM: %s", strerror(errno));
+	if (vm_create(v, mmu, papr, write_guest))
 		return -1;
-	}
-	if (ioctl(v->vm, KVM_CHECK_EXTENSION, KVM_CAP_PPC_MMU_HASH_V3) > 0 ||
-	    ioctl(v->vm, KVM_CHECK_EXTENSION, KVM_CAP_PPC_MMU_RADIX) > 0) {
-		struct kvm_ppc_mmuv3_cfg cfg = { 0 };
-
-		if (mmu == MMU_RADIX) {
-			cfg.flags = KVM_PPC_MMUV3_RADIX | KVM_PPC_MMUV3_GTSE;
-			cfg.process_table = PATB_GR;
-		}
-		if (ioctl(v->vm, KVM_PPC_CONFIGURE_V3_MMU, &cfg)) {
-			diag("KVM_PPC_CONFIGURE_V3_MMU(%s): %s", mmu_name[mmu], strerror(errno));
-			return -1;
-		}
-	}
-	v->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (v->mem == MAP_FAILED) {
-		v->mem = NULL;
-		diag("mmap guest memory: %s", strerror(errno));
-		return -1;
-	}
-	write_guest(v->mem);
-	region.userspace_addr = (uintptr_t)v->mem;
-	if (ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &region)) {
-		diag("KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
-		return -1;
-	}
-	v->vcpu = ioctl(v->vm, KVM_CREATE_VCPU, 0);
-	if (v->vcpu < 0) {
-		diag("KVM_CREATE_VCPU: %s", strerror(errno));
-		return -1;
-	}
-	v->run_size = ioctl(v->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->vcpu, 0);
-	if (v->run == MAP_FAILED) {
-		v->run = NULL;
-		diag("mmap kvm_run: %s", strerror(errno));
-		return -1;
-	}
-	if (papr && ioctl(v->vcpu, KVM_ENABLE_CAP, &cap)) {
-		diag("KVM_ENABLE_CAP(PAPR): %s", strerror(errno));
-		return -1;
-	}
-	/* Interrupts in little-endian mode, so the vectors above decode. */
-	if (ioctl(v->vcpu, KVM_GET_ONE_REG, &one)) {
-		diag("KVM_GET_ONE_REG(LPCR): %s", strerror(errno));
-		return -1;
-	}
-	lpcr |= LPCR_ILE;
-	if (ioctl(v->vcpu, KVM_SET_ONE_REG, &one)) {
-		diag("KVM_SET_ONE_REG(LPCR): %s", strerror(errno));
-		return -1;
-	}
-	r = ioctl(v->vcpu, KVM_GET_REGS, &regs);
-	if (!r) {
-		regs.pc = CODE_ADDR;
-		regs.msr = MSR_SF | MSR_ME | MSR_LE;
-		regs.gpr[15] = R15_INIT;
-		r = ioctl(v->vcpu, KVM_SET_REGS, &regs);
-	}
-	if (r) {
-		diag("KVM_GET/SET_REGS: %s", strerror(errno));
-		return -1;
-	}
+	if (ioctl(v->vcpu, KVM_GET_REGS, &regs))
+		goto err;
+	regs.gpr[15] = R15_INIT;
+	if (ioctl(v->vcpu, KVM_SET_REGS, &regs))
+		goto err;
 	return 0;
-}
-
-/* KVM_RUN with a watchdog: a guest that never exits gives -EINTR. */
-static int run(struct vm *v)
-{
-	int r;
-
-	alarm(RUN_TIMEOUT_S);
-	r = ioctl(v->vcpu, KVM_RUN, 0);
-	alarm(0);
-	return r ? -errno : 0;
+err:
+	diag("KVM_GET/SET_REGS: %s", strerror(errno));
+	return -1;
 }
 
 static void test_mmu(int kvm, enum mmu mmu, const char *skip)
 {
 	static const char *const tests[] = { "vm_setup", "hcall_exit", "hcall_return", "hcall_regs" };
-	struct vm v = { .kvm = kvm, .vm = -1, .vcpu = -1 };
+	struct vm v = VM_INIT(kvm);
 	struct verdict exits = { 0 }, ret = { 0 }, regs_v = { 0 };
 	uint64_t prev = R15_INIT;
 	unsigned int i;
@@ -299,7 +93,7 @@ static void test_mmu(int kvm, enum mmu mmu, const char *skip)
 			result(1, NAME(tests[i]), skip);
 		return;
 	}
-	if (vm_create(&v, mmu, 1)) {
+	if (hcall_vm_create(&v, mmu, 1)) {
 		result(0, NAME("vm_setup"), NULL);
 		fail(&exits, "no VM");
 		fail(&ret, "no VM");
@@ -378,8 +172,8 @@ out:
 /* Without KVM_CAP_PPC_PAPR the vcpu is not "sane": KVM_RUN must refuse it. */
 static void test_insane(int kvm)
 {
-	struct vm v = { .kvm = kvm, .vm = -1, .vcpu = -1 };
-	int ok = vm_create(&v, MMU_HPT, 0) == 0;
+	struct vm v = VM_INIT(kvm);
+	int ok = hcall_vm_create(&v, MMU_HPT, 0) == 0;
 
 	if (ok) {
 		int r = run(&v);
@@ -401,12 +195,12 @@ static void on_usr1(int sig) { (void)sig; }
  */
 static void test_signal(int kvm)
 {
-	struct vm v = { .kvm = kvm, .vm = -1, .vcpu = -1 };
+	struct vm v = VM_INIT(kvm);
 	struct sigaction sa = { .sa_handler = on_usr1 };
 	struct { struct kvm_signal_mask m; uint8_t set[8]; } mask = { .m.len = 8 };
 	struct kvm_regs regs;
 	sigset_t usr1, old;
-	int ok = vm_create(&v, MMU_HPT, 1) == 0;
+	int ok = hcall_vm_create(&v, MMU_HPT, 1) == 0;
 
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
@@ -433,30 +227,21 @@ static void test_signal(int kvm)
 
 int main(int argc, char **argv)
 {
-	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
-	int kvm, has_v3, has_radix;
+	int kvm;
 
 	if (argc > 1 && !strcmp(argv[1], "-v")) {
 		verbose = 1;
 		argv++;
 		argc--;
 	}
-	name = argc > 1 ? argv[1] : "hcall_exit";
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	sigaction(SIGALRM, &sa, NULL);
-	printf("    KTAP version 1\n    # Subtest: %s\n    1..10\n", name);
-
-	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (kvm < 0) {
-		diag("open /dev/kvm: %s", strerror(errno));
+	kvm = ktap_begin(argc > 1 ? argv[1] : "hcall_exit", 10);
+	if (kvm < 0)
 		return 1;
-	}
-	has_v3 = ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_PPC_MMU_HASH_V3) > 0;
-	has_radix = ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_PPC_MMU_RADIX) > 0;
-	diag("host: radix guests %s, ISA v3 HPT guests %s", has_radix ? "yes" : "no",
-	     has_v3 ? "yes" : "no");
+	diag("host: radix guests %s, ISA v3 HPT guests %s",
+	     ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_PPC_MMU_RADIX) > 0 ? "yes" : "no",
+	     ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_PPC_MMU_HASH_V3) > 0 ? "yes" : "no");
 
-	test_mmu(kvm, MMU_RADIX, has_radix ? NULL : "no radix guests on this host");
+	test_mmu(kvm, MMU_RADIX, mmu_skip(kvm, MMU_RADIX));
 	test_mmu(kvm, MMU_HPT, NULL);
 	test_insane(kvm);
 	test_signal(kvm);

@@ -678,3 +678,8 @@ mod hpt_tests {
         assert_eq!(big.pages(1 << 30, 16), 1 << 16);
     }
 }
+
+#[path = "../../../vcpu/interrupt.rs"]
+mod interrupt;
+
+mod interrupt_tests;

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * interrupts - interrupts the host delivers to an HV guest.
+ *
+ * For each guest MMU mode the host offers, a real-mode guest whose code at
+ * CODE_ADDR makes one hcall (H_READY) that exits to userspace, and whose
+ * interrupt vectors report the interrupt with SRR0 and SRR1 (vmtest.h).
+ * Before each KVM_RUN userspace puts the vcpu back at CODE_ADDR, with or
+ * without MSR_EE, and raises or lowers its external interrupt line with
+ * KVM_INTERRUPT. The next exit tells whether the host delivered an
+ * interrupt before entering the guest (kvmppc_core_prepare_to_enter), and
+ * with which registers (kvmppc_inject_interrupt_hv):
+ *
+ *   ext_oneshot      KVM_INTERRUPT_SET with EE on: delivered at 0x500 with
+ *                    SRR0 = CODE_ADDR, SRR1 = the MSR, MSR = the vcpu's
+ *                    interrupt MSR; delivered once only
+ *   ext_masked       KVM_INTERRUPT_SET_LEVEL with EE off: not delivered
+ *                    until EE is set
+ *   ext_level        a level stays raised: delivered at every entry with
+ *                    EE on, until KVM_INTERRUPT_UNSET
+ *   program_illegal  an illegal instruction: the host emulation assist
+ *                    reaches KVM, which delivers a program interrupt with
+ *                    SRR1_PROGILL and SRR0 at the instruction
+ *
+ * Output is KTAP, indented as a subtest of the harness's KTAP.
+ *
+ * Usage: interrupts NAME
+ */
+#include "vmtest.h"
+
+#define H_READY		0x7010	/* no such hcall: KVM exits to userspace */
+#define ILLEGAL_ADDR	(CODE_ADDR + 0x100)
+#define SRR1_PROGILL	0x00080000UL
+#define SRR1_MSR_BITS	(~0x783f0000UL)
+#define TESTS_PER_MMU	4
+
+static void write_guest(uint32_t *mem)
+{
+	uint32_t *p = mem + CODE_ADDR / 4;
+
+	*p++ = li(3, H_READY);
+	*p++ = SC1;
+	*p++ = b(0);
+	mem[ILLEGAL_ADDR / 4] = 0;	/* not an instruction */
+}
+
+/*
+ * Puts the vcpu at `pc` with MSR = GUEST_MSR | `msr_extra`, and its
+ * decrementer 2^31 - 2^16 ticks (seconds) away: a vcpu's decrementer starts
+ * expired, and with EE on the guest would take 0x900 first.
+ */
+static int set_entry(struct vm *v, uint64_t pc, uint64_t msr_extra)
+{
+	uint64_t expiry = __builtin_ppc_get_timebase() + 0x7fff0000;
+	struct kvm_one_reg dec = { .id = KVM_REG_PPC_DEC_EXPIRY, .addr = (uintptr_t)&expiry };
+	struct kvm_regs regs;
+
+	if (ioctl(v->vcpu, KVM_SET_ONE_REG, &dec) || ioctl(v->vcpu, KVM_GET_REGS, &regs))
+		return -1;
+	regs.pc = pc;
+	regs.msr = GUEST_MSR | msr_extra;
+	return ioctl(v->vcpu, KVM_SET_REGS, &regs);
+}
+
+static int irq_line(struct vm *v, unsigned int how)
+{
+	struct kvm_interrupt irq = { .irq = how };
+
+	return ioctl(v->vcpu, KVM_INTERRUPT, &irq);
+}
+
+/*
+ * Runs the vcpu from `pc` with MSR = GUEST_MSR | `msr_extra`; on its hcall
+ * exit, checks that the guest took the interrupt at `vec` (0: none, the
+ * guest's own H_READY) with SRR0 `srr0` and SRR1 containing `srr1_flags`.
+ * A taken interrupt must also leave SRR1 = the entry MSR's SRR1 bits plus
+ * the flags, and the guest in its interrupt MSR (EE off).
+ */
+static void expect(struct verdict *vd, struct vm *v, const char *step, uint64_t pc,
+		   uint64_t msr_extra, unsigned int vec, uint64_t srr0, uint64_t srr1_flags)
+{
+	uint64_t *a = v->run->papr_hcall.args, want_nr = vec ? H_VECTOR + vec : H_READY;
+	uint64_t entry_msr = GUEST_MSR | msr_extra;
+	int r;
+
+	if (set_entry(v, pc, msr_extra)) {
+		fail(vd, "%s: KVM_SET_REGS: %s", step, strerror(errno));
+		return;
+	}
+	r = run(v);
+	if (r) {
+		fail(vd, "%s: KVM_RUN: %s (exit_reason %u)", step, strerror(-r), v->run->exit_reason);
+		return;
+	}
+	if (v->run->exit_reason != KVM_EXIT_PAPR_HCALL) {
+		fail(vd, "%s: exit_reason %u, want KVM_EXIT_PAPR_HCALL", step, v->run->exit_reason);
+		return;
+	}
+	if (v->run->papr_hcall.nr != want_nr) {
+		fail(vd, "%s: hcall 0x%llx (r4 0x%llx), want 0x%llx", step,
+		     (unsigned long long)v->run->papr_hcall.nr, (unsigned long long)a[0],
+		     (unsigned long long)want_nr);
+		return;
+	}
+	if (!vec)
+		return;
+	/* The vector passes r4 = vector, r5 = SRR0, r6 = SRR1, r7 = MSR. */
+	if (a[1] != srr0)
+		fail(vd, "%s: SRR0 0x%llx, want 0x%llx", step, (unsigned long long)a[1],
+		     (unsigned long long)srr0);
+	if (a[2] != ((entry_msr & SRR1_MSR_BITS) | srr1_flags))
+		fail(vd, "%s: SRR1 0x%llx, want 0x%llx", step, (unsigned long long)a[2],
+		     (unsigned long long)((entry_msr & SRR1_MSR_BITS) | srr1_flags));
+	if (a[3] != GUEST_MSR)
+		fail(vd, "%s: MSR in the handler 0x%llx, want 0x%llx", step,
+		     (unsigned long long)a[3], (unsigned long long)GUEST_MSR);
+}
+
+static void test_mmu(int kvm, enum mmu mmu, const char *skip)
+{
+	static const char *const names[TESTS_PER_MMU] = {
+		"ext_oneshot", "ext_masked", "ext_level", "program_illegal",
+	};
+	struct verdict vd[TESTS_PER_MMU] = { 0 };
+	struct vm v = VM_INIT(kvm);
+	char t[64];
+	int i;
+
+	for (i = 0; skip && i < TESTS_PER_MMU; i++) {
+		snprintf(t, sizeof(t), "%s_%s", mmu_name[mmu], names[i]);
+		result(1, t, skip);
+	}
+	if (skip)
+		return;
+	if (vm_create(&v, mmu, 1, write_guest)) {
+		for (i = 0; i < TESTS_PER_MMU; i++)
+			fail(&vd[i], "no VM");
+		goto out;
+	}
+	/* Runs once first, so that an HPT guest's MMU is set up. */
+	expect(&vd[0], &v, "first run", CODE_ADDR, 0, 0, 0, 0);
+
+	if (irq_line(&v, KVM_INTERRUPT_SET))
+		fail(&vd[0], "KVM_INTERRUPT_SET: %s", strerror(errno));
+	expect(&vd[0], &v, "oneshot, EE on", CODE_ADDR, MSR_EE, 0x500, CODE_ADDR, 0);
+	expect(&vd[0], &v, "oneshot, again", CODE_ADDR, MSR_EE, 0, 0, 0);
+
+	if (irq_line(&v, KVM_INTERRUPT_SET_LEVEL))
+		fail(&vd[1], "KVM_INTERRUPT_SET_LEVEL: %s", strerror(errno));
+	expect(&vd[1], &v, "level, EE off", CODE_ADDR, 0, 0, 0, 0);
+	expect(&vd[1], &v, "level, then EE on", CODE_ADDR, MSR_EE, 0x500, CODE_ADDR, 0);
+
+	expect(&vd[2], &v, "level, again", CODE_ADDR, MSR_EE, 0x500, CODE_ADDR, 0);
+	if (irq_line(&v, KVM_INTERRUPT_UNSET))
+		fail(&vd[2], "KVM_INTERRUPT_UNSET: %s", strerror(errno));
+	expect(&vd[2], &v, "lowered", CODE_ADDR, MSR_EE, 0, 0, 0);
+
+	expect(&vd[3], &v, "illegal instruction", ILLEGAL_ADDR, 0, 0x700, ILLEGAL_ADDR,
+	       SRR1_PROGILL);
+out:
+	for (i = 0; i < TESTS_PER_MMU; i++) {
+		snprintf(t, sizeof(t), "%s_%s", mmu_name[mmu], names[i]);
+		report(&vd[i], t);
+	}
+	vm_close(&v);
+}
+
+int main(int argc, char **argv)
+{
+	int kvm = ktap_begin(argc > 1 ? argv[1] : "interrupts", 2 * TESTS_PER_MMU);
+
+	if (kvm < 0)
+		return 1;
+	test_mmu(kvm, MMU_RADIX, mmu_skip(kvm, MMU_RADIX));
+	test_mmu(kvm, MMU_HPT, NULL);
+	close(kvm);
+	return failed ? 1 : 0;
+}
