@@ -7,6 +7,7 @@
 
 use super::interrupt::{self, vector, Delivery, PendingInterrupts, Priority};
 use super::run::{self, HvVcpu, Refusal};
+use super::single::{self, P9Vcpu};
 use core::ptr;
 use kernel::{
     bindings, current,
@@ -28,6 +29,11 @@ const _: () = {
     assert!(interrupt::LPCR_AIL == bindings::LPCR_AIL as u64);
     assert!(interrupt::LPCR_AIL_3 == bindings::LPCR_AIL_3 as u64);
     assert!(interrupt::SRR1_MSR_BITS == bindings::SRR1_MSR_BITS as u64);
+    assert!(single::MSR_EE == bindings::MSR_EE as u64);
+    assert!(single::LPCR_MER == bindings::LPCR_MER as u64);
+    assert!(single::TRAP_SYSCALL == bindings::BOOK3S_INTERRUPT_SYSCALL);
+    assert!(single::H_ENTER_NESTED == bindings::H_ENTER_NESTED as u64);
+    assert!(single::EINTR == bindings::EINTR as i32);
     assert!(interrupt::PRIORITY_MAX == bindings::BOOK3S_IRQPRIO_MAX);
     assert!(Priority::SystemReset as u32 == bindings::BOOK3S_IRQPRIO_SYSTEM_RESET);
     assert!(Priority::DataSegment as u32 == bindings::BOOK3S_IRQPRIO_DATA_SEGMENT);
@@ -310,11 +316,21 @@ impl HvVcpu for Hv {
         // SAFETY: `vcpu` is valid, its mutex held, and it was prepared for
         // entry above (state BUSY_IN_HOST, counted in `vcpus_running`).
         unsafe {
-            if cpu_has(bindings::CPU_FTR_ARCH_300) {
-                bindings::kvmhv_run_single_vcpu(self.vcpu, !0, (*self.vcore()).lpcr)
-            } else {
-                bindings::kvmppc_run_vcpu(self.vcpu)
+            if !cpu_has(bindings::CPU_FTR_ARCH_300) {
+                return bindings::kvmppc_run_vcpu(self.vcpu);
             }
+            let lpcr = (*self.vcore()).lpcr as u64;
+            // `nested` is set only while kvmhv_enter_nested_guest() runs
+            // an L2 guest from an hcall handler, never here.
+            if kernel::warn_on!(!(*self.vcpu).arch.nested.is_null()) {
+                return bindings::kvmhv_run_single_vcpu(self.vcpu, !0, lpcr as usize);
+            }
+            let mut entry = P9Entry {
+                hv: self,
+                pcpu: -1,
+                irq_flags: 0,
+            };
+            single::run_single_vcpu(&mut entry, !0, lpcr)
         }
     }
 
@@ -392,6 +408,298 @@ impl HvVcpu for Hv {
             bindings::atomic_dec(&raw mut (*self.kvm()).arch.vcpus_running);
             bindings::srr_regs_clobbered();
         }
+    }
+}
+
+/// An [`Hv`] in one guest entry on POWER9 and later
+/// ([`single::run_single_vcpu`]).
+///
+/// # Invariants
+///
+/// Those of [`Hv`]; `vcpu->arch.nested` is NULL (a vcpu's own entry). While
+/// the vcpu is claimed (between `disable_preemption_and_irqs` and
+/// `release_cpu`) preemption is disabled, interrupts are hard-disabled,
+/// `pcpu` is this CPU and `irq_flags` holds what the disabling saved.
+struct P9Entry<'a> {
+    hv: &'a mut Hv,
+    pcpu: c_int,
+    irq_flags: kernel::ffi::c_ulong,
+}
+
+impl P9Entry<'_> {
+    fn vcpu(&self) -> *mut bindings::kvm_vcpu {
+        self.hv.vcpu
+    }
+}
+
+impl P9Vcpu for P9Entry<'_> {
+    fn trace_run(&mut self, exit: bool) {
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { bindings::kvmhv_trace_run_vcpu(self.vcpu(), exit) };
+    }
+
+    fn begin(&mut self) {
+        let vcpu = self.vcpu();
+        self.hv.set_exit_reason(0);
+        // SAFETY: `vcpu` is valid and its fields this thread's (type
+        // invariant); `current` is this thread's live task.
+        unsafe {
+            (*vcpu).arch.ret = run::RESUME_GUEST;
+            (*vcpu).arch.trap = 0;
+            (*vcpu).arch.ceded = 0;
+            (*vcpu).arch.run_task = kernel::task::Task::current_raw();
+            (*vcpu).arch.last_inst = bindings::KVM_INST_FETCH_FAILED as usize;
+        }
+    }
+
+    fn mmu_ready(&self) -> bool {
+        self.hv.mmu_ready()
+    }
+
+    fn setup_mmu(&mut self) -> Result<(), i32> {
+        self.hv.setup_mmu()
+    }
+
+    fn fail_entry(&mut self) {
+        self.hv.set_exit_reason(bindings::KVM_EXIT_FAIL_ENTRY);
+    }
+
+    fn set_ret(&mut self, r: i32) {
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { (*self.vcpu()).arch.ret = r };
+    }
+
+    fn ret(&self) -> i32 {
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { (*self.vcpu()).arch.ret }
+    }
+
+    fn handle_work(&mut self) -> i32 {
+        // SAFETY: `vcpu` is valid; this thread runs it, preemptible, with
+        // interrupts on (type invariant: not claimed).
+        unsafe { bindings::kvm_xfer_to_guest_mode_handle_work(self.vcpu()) }
+    }
+
+    fn update_vpas(&mut self) {
+        // SAFETY: `vcpu` is valid and its mutex held (type invariant).
+        unsafe { bindings::kvmhv_p9_update_vpas(self.vcpu()) };
+    }
+
+    fn disable_preemption_and_irqs(&mut self) {
+        let (vcpu, kvm) = (self.vcpu(), self.hv.kvm());
+        // SAFETY: `vcpu` and its VM are valid (type invariant). Preemption
+        // is disabled first, so `pcpu` stays this CPU until `release_cpu`,
+        // which restores `irq_flags` and enables preemption again.
+        unsafe {
+            bindings::preempt_disable();
+            self.pcpu = bindings::raw_smp_processor_id() as c_int;
+            if (*kvm).arch.radix != 0 {
+                bindings::kvmhv_p9_prepare_radix_vcpu(vcpu, self.pcpu);
+            }
+            self.irq_flags = bindings::powerpc_local_irq_pmu_save();
+            (*vcpu).arch.state = bindings::KVMPPC_VCPU_RUNNABLE as i32;
+            bindings::xfer_to_guest_mode_prepare();
+        }
+    }
+
+    fn work_pending(&self) -> bool {
+        // SAFETY: interrupts are disabled (type invariant: claimed).
+        unsafe { bindings::xfer_to_guest_mode_work_pending() }
+    }
+
+    fn claim_cpu(&mut self) {
+        let (vcpu, vcore, pcpu) = (self.vcpu(), self.hv.vcore(), self.pcpu);
+        // SAFETY: `vcpu` and its vcore are valid (type invariant); this CPU
+        // is `pcpu`, and stays so with preemption disabled.
+        unsafe {
+            (*vcpu).cpu = pcpu;
+            (*vcpu).arch.thread_cpu = pcpu;
+            // The vcore's `pcpu` is a u16, as in C's assignment.
+            (*vcore).pcpu = pcpu as u16;
+            bindings::kvmhv_p9_claim_paca(vcpu);
+        }
+        // Orders `cpu` against reading pending interrupts below; pairs with
+        // kvmppc_fast_vcpu_kick_hv() reading `cpu` after queueing one.
+        barrier::smp_mb(barrier::Full);
+    }
+
+    fn prepare_to_enter(&mut self) {
+        interrupt::prepare_to_enter(self.hv);
+    }
+
+    fn external_pending(&self) -> bool {
+        self.hv.pending() & (1 << Priority::External.bit()) != 0
+            // SAFETY: `vcpu` is valid (type invariant).
+            || unsafe { bindings::kvmhv_xive_interrupt_pending(self.vcpu()) }
+    }
+
+    fn on_pseries(&self) -> bool {
+        // SAFETY: no preconditions.
+        unsafe { bindings::kvmhv_on_pseries() }
+    }
+
+    fn msr(&self) -> u64 {
+        PendingInterrupts::msr(self.hv)
+    }
+
+    fn inject_external(&mut self) {
+        self.hv.inject(vector::EXTERNAL, 0);
+    }
+
+    fn timer_running(&self) -> bool {
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { (*self.vcpu()).arch.timer_running }
+    }
+
+    fn cancel_timer(&mut self) {
+        let vcpu = self.vcpu();
+        // SAFETY: `vcpu` is valid (type invariant); `dec_timer` was set up
+        // when the vcpu was created.
+        unsafe {
+            bindings::hrtimer_try_to_cancel(&raw mut (*vcpu).arch.dec_timer);
+            (*vcpu).arch.timer_running = false;
+        }
+    }
+
+    fn timebase(&self) -> u64 {
+        // SAFETY: reads the timebase; no other effect.
+        unsafe { bindings::get_tb() }
+    }
+
+    fn update_vpa_dispatch(&mut self, tb: u64) {
+        // SAFETY: `vcpu` is valid and claimed by this CPU (type invariant).
+        unsafe { bindings::kvmhv_p9_update_vpa_dispatch(self.vcpu(), tb) };
+    }
+
+    fn trace_guest(&mut self, exit: bool) {
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { bindings::kvmhv_trace_guest(self.vcpu(), exit) };
+    }
+
+    fn enter_guest(&mut self, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32 {
+        // SAFETY: `vcpu` is valid, its MMU ready, and claimed by this CPU
+        // with preemption and interrupts disabled (type invariant), as
+        // kvmhv_p9_guest_entry() requires.
+        unsafe { bindings::kvmhv_p9_enter_guest(self.vcpu(), time_limit, lpcr as usize, tb) as u32 }
+    }
+
+    fn release_cpu(&mut self, entered: bool) {
+        let vcpu = self.vcpu();
+        // SAFETY: `vcpu` is valid (type invariant); `irq_flags` is what
+        // `disable_preemption_and_irqs` saved on this CPU, which restores
+        // interrupts and then preemption in the reverse order.
+        unsafe {
+            (*vcpu).cpu = -1;
+            (*vcpu).arch.thread_cpu = -1;
+            (*vcpu).arch.state = bindings::KVMPPC_VCPU_BUSY_IN_HOST as i32;
+            if entered {
+                if !bindings::vtime_accounting_enabled_this_cpu() {
+                    // Service the interrupts that came while the guest ran
+                    // now, so the ticks they account go to the guest.
+                    bindings::powerpc_local_irq_pmu_restore(self.irq_flags);
+                    self.irq_flags = bindings::powerpc_local_irq_pmu_save();
+                }
+                bindings::guest_timing_exit_irqoff();
+            }
+            bindings::powerpc_local_irq_pmu_restore(self.irq_flags);
+            bindings::preempt_enable();
+        }
+    }
+
+    fn dec_pending(&self) -> bool {
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { bindings::kvmppc_core_pending_dec(self.vcpu()) != 0 }
+    }
+
+    fn dec_expires(&self) -> u64 {
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { bindings::kvmppc_dec_expires_host_tb(self.vcpu()) }
+    }
+
+    fn gpr3(&self) -> u64 {
+        // SAFETY: `vcpu` is valid (type invariant). kvmppc_get_gpr() would
+        // first reload r3 from L0 under nested v2, whose guest exit path
+        // already reloads the hcall registers.
+        unsafe { (*self.vcpu()).arch.regs.__bindgen_anon_1.user_regs.gpr[3] as u64 }
+    }
+
+    fn dequeue_dec(&mut self) {
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { bindings::kvmppc_core_dequeue_dec(self.vcpu()) };
+    }
+
+    fn queue_dec(&mut self) {
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { bindings::kvmppc_core_queue_dec(self.vcpu()) };
+    }
+
+    fn handle_exit(&mut self) -> i32 {
+        // SAFETY: `vcpu` is valid, its mutex held, back from the guest with
+        // its trap recorded (type invariant).
+        unsafe { bindings::kvmhv_p9_handle_exit(self.vcpu()) }
+    }
+
+    fn check_block(&self) -> bool {
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { bindings::kvmhv_vcpu_check_block(self.vcpu()) }
+    }
+
+    fn start_timer(&mut self, ticks: u64) {
+        let vcpu = self.vcpu();
+        // SAFETY: `vcpu` is valid (type invariant); `dec_timer` was set up
+        // when the vcpu was created, and its callback wakes the vcpu.
+        unsafe {
+            let ns = bindings::tb_to_ns(ticks);
+            bindings::hrtimer_start_range_ns(
+                &raw mut (*vcpu).arch.dec_timer,
+                ns as bindings::ktime_t,
+                0,
+                bindings::hrtimer_mode_HRTIMER_MODE_REL,
+            );
+            (*vcpu).arch.timer_running = true;
+        }
+    }
+
+    fn wait_begin(&mut self) {
+        // SAFETY: `vcpu` is valid (type invariant); this thread waits on
+        // its `wait` until `wait_end`.
+        unsafe { bindings::prepare_to_rcuwait((*self.vcpu()).arch.waitp) };
+    }
+
+    fn set_interruptible(&mut self) {
+        // SAFETY: changes this thread's state; the next `schedule` sleeps
+        // unless a wake-up comes first.
+        unsafe { bindings::set_current_state(bindings::TASK_INTERRUPTIBLE) };
+    }
+
+    fn signal_pending(&self) -> bool {
+        current!().signal_pending()
+    }
+
+    fn signal_exit(&mut self) {
+        self.hv.set_exit_reason(bindings::KVM_EXIT_INTR);
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { (*self.vcpu()).stat.signal_exits += 1 };
+    }
+
+    fn schedule(&mut self) {
+        // SAFETY: `vcpu` is valid (type invariant); this thread is in
+        // process context with no locks held.
+        unsafe {
+            bindings::kvmhv_trace_vcore_blocked(self.vcpu(), 0);
+            bindings::schedule();
+            bindings::kvmhv_trace_vcore_blocked(self.vcpu(), 1);
+        }
+    }
+
+    fn wait_end(&mut self) {
+        // SAFETY: `vcpu` is valid (type invariant); pairs with `wait_begin`.
+        unsafe { bindings::finish_rcuwait((*self.vcpu()).arch.waitp) };
+    }
+
+    fn clear_ceded(&mut self) {
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { (*self.vcpu()).arch.ceded = 0 };
     }
 }
 

@@ -21,6 +21,14 @@
  *   program_illegal  an illegal instruction: the host emulation assist
  *                    reaches KVM, which delivers a program interrupt with
  *                    SRR1_PROGILL and SRR0 at the instruction
+ *   cede_dec         H_CEDE with the decrementer 2 ms away: the vcpu
+ *                    sleeps in the host until the decrementer's timer wakes
+ *                    it, then takes 0x900 right after its sc, with the
+ *                    MSR[EE] that H_CEDE set in SRR1
+ *   cede_signal      H_CEDE with the decrementer far away: the vcpu sleeps
+ *                    until a signal ends KVM_RUN with EINTR and
+ *                    KVM_EXIT_INTR; run again, it returns from H_CEDE
+ *                    (r3 = H_SUCCESS) and goes on
  *
  * Output is KTAP, indented as a subtest of the harness's KTAP.
  *
@@ -29,10 +37,14 @@
 #include "vmtest.h"
 
 #define H_READY		0x7010	/* no such hcall: KVM exits to userspace */
+#define H_CEDE		0xe0
 #define ILLEGAL_ADDR	(CODE_ADDR + 0x100)
+#define CEDE_ADDR	(CODE_ADDR + 0x200)
+#define DEC_FAR		0x7fff0000UL	/* timebase ticks: seconds */
+#define DEC_SOON	0x100000UL	/* 2 ms at 512 MHz */
 #define SRR1_PROGILL	0x00080000UL
 #define SRR1_MSR_BITS	(~0x783f0000UL)
-#define TESTS_PER_MMU	4
+#define TESTS_PER_MMU	6
 
 static void write_guest(uint32_t *mem)
 {
@@ -42,20 +54,28 @@ static void write_guest(uint32_t *mem)
 	*p++ = SC1;
 	*p++ = b(0);
 	mem[ILLEGAL_ADDR / 4] = 0;	/* not an instruction */
+
+	p = mem + CEDE_ADDR / 4;
+	*p++ = li(3, H_CEDE);
+	*p++ = SC1;
+	*p++ = mr(4, 3);		/* H_CEDE's return value */
+	*p++ = li(3, H_READY);
+	*p++ = SC1;
+	*p++ = b(0);
 }
 
 /*
  * Puts the vcpu at `pc` with MSR = GUEST_MSR | `msr_extra`, and its
- * decrementer 2^31 - 2^16 ticks (seconds) away: a vcpu's decrementer starts
- * expired, and with EE on the guest would take 0x900 first.
+ * decrementer `dec` ticks away. A vcpu's decrementer starts expired: with
+ * EE on the guest would take 0x900 first unless it is moved away.
  */
-static int set_entry(struct vm *v, uint64_t pc, uint64_t msr_extra)
+static int set_entry(struct vm *v, uint64_t pc, uint64_t msr_extra, uint64_t dec)
 {
-	uint64_t expiry = __builtin_ppc_get_timebase() + 0x7fff0000;
-	struct kvm_one_reg dec = { .id = KVM_REG_PPC_DEC_EXPIRY, .addr = (uintptr_t)&expiry };
+	uint64_t expiry = __builtin_ppc_get_timebase() + dec;
+	struct kvm_one_reg reg = { .id = KVM_REG_PPC_DEC_EXPIRY, .addr = (uintptr_t)&expiry };
 	struct kvm_regs regs;
 
-	if (ioctl(v->vcpu, KVM_SET_ONE_REG, &dec) || ioctl(v->vcpu, KVM_GET_REGS, &regs))
+	if (ioctl(v->vcpu, KVM_SET_ONE_REG, &reg) || ioctl(v->vcpu, KVM_GET_REGS, &regs))
 		return -1;
 	regs.pc = pc;
 	regs.msr = GUEST_MSR | msr_extra;
@@ -70,20 +90,20 @@ static int irq_line(struct vm *v, unsigned int how)
 }
 
 /*
- * Runs the vcpu from `pc` with MSR = GUEST_MSR | `msr_extra`; on its hcall
- * exit, checks that the guest took the interrupt at `vec` (0: none, the
- * guest's own H_READY) with SRR0 `srr0` and SRR1 containing `srr1_flags`.
- * A taken interrupt must also leave SRR1 = the entry MSR's SRR1 bits plus
- * the flags, and the guest in its interrupt MSR (EE off).
+ * Runs the vcpu from `pc` with MSR = GUEST_MSR | `msr_extra` and the
+ * decrementer `dec` ticks away; on its hcall exit, checks that the guest
+ * took the interrupt at `vec` (0: none, the guest's own H_READY) with SRR0
+ * `srr0` and SRR1 `srr1`, and that its handler runs in the interrupt MSR
+ * (EE off).
  */
-static void expect(struct verdict *vd, struct vm *v, const char *step, uint64_t pc,
-		   uint64_t msr_extra, unsigned int vec, uint64_t srr0, uint64_t srr1_flags)
+static void expect_at(struct verdict *vd, struct vm *v, const char *step, uint64_t pc,
+		      uint64_t msr_extra, uint64_t dec, unsigned int vec, uint64_t srr0,
+		      uint64_t srr1)
 {
 	uint64_t *a = v->run->papr_hcall.args, want_nr = vec ? H_VECTOR + vec : H_READY;
-	uint64_t entry_msr = GUEST_MSR | msr_extra;
 	int r;
 
-	if (set_entry(v, pc, msr_extra)) {
+	if (set_entry(v, pc, msr_extra, dec)) {
 		fail(vd, "%s: KVM_SET_REGS: %s", step, strerror(errno));
 		return;
 	}
@@ -108,18 +128,55 @@ static void expect(struct verdict *vd, struct vm *v, const char *step, uint64_t 
 	if (a[1] != srr0)
 		fail(vd, "%s: SRR0 0x%llx, want 0x%llx", step, (unsigned long long)a[1],
 		     (unsigned long long)srr0);
-	if (a[2] != ((entry_msr & SRR1_MSR_BITS) | srr1_flags))
+	if (a[2] != srr1)
 		fail(vd, "%s: SRR1 0x%llx, want 0x%llx", step, (unsigned long long)a[2],
-		     (unsigned long long)((entry_msr & SRR1_MSR_BITS) | srr1_flags));
+		     (unsigned long long)srr1);
 	if (a[3] != GUEST_MSR)
 		fail(vd, "%s: MSR in the handler 0x%llx, want 0x%llx", step,
 		     (unsigned long long)a[3], (unsigned long long)GUEST_MSR);
+}
+
+/*
+ * expect_at() with the decrementer out of the way, for an interrupt taken
+ * at entry: SRR1 is the entry MSR's SRR1 bits plus `srr1_flags`.
+ */
+static void expect(struct verdict *vd, struct vm *v, const char *step, uint64_t pc,
+		   uint64_t msr_extra, unsigned int vec, uint64_t srr0, uint64_t srr1_flags)
+{
+	expect_at(vd, v, step, pc, msr_extra, DEC_FAR, vec, srr0,
+		  ((GUEST_MSR | msr_extra) & SRR1_MSR_BITS) | srr1_flags);
+}
+
+/* H_CEDE, asleep until a signal: EINTR, then the guest goes on. */
+static void cede_signal(struct verdict *vd, struct vm *v)
+{
+	uint64_t *a = v->run->papr_hcall.args;
+	int r;
+
+	if (set_entry(v, CEDE_ADDR, 0, DEC_FAR)) {
+		fail(vd, "KVM_SET_REGS: %s", strerror(errno));
+		return;
+	}
+	r = run_for(v, 200);
+	if (r != -EINTR || v->run->exit_reason != KVM_EXIT_INTR) {
+		fail(vd, "ceded, signalled: KVM_RUN %d (%s), exit_reason %u; want EINTR, KVM_EXIT_INTR",
+		     r, r ? strerror(-r) : "no error", v->run->exit_reason);
+		return;
+	}
+	r = run(v);
+	if (r || v->run->exit_reason != KVM_EXIT_PAPR_HCALL || v->run->papr_hcall.nr != H_READY)
+		fail(vd, "run again: KVM_RUN %d, exit_reason %u, hcall 0x%llx; want H_READY", r,
+		     v->run->exit_reason, (unsigned long long)v->run->papr_hcall.nr);
+	else if (a[0] != 0)
+		fail(vd, "run again: H_CEDE returned 0x%llx, want H_SUCCESS",
+		     (unsigned long long)a[0]);
 }
 
 static void test_mmu(int kvm, enum mmu mmu, const char *skip)
 {
 	static const char *const names[TESTS_PER_MMU] = {
 		"ext_oneshot", "ext_masked", "ext_level", "program_illegal",
+		"cede_dec", "cede_signal",
 	};
 	struct verdict vd[TESTS_PER_MMU] = { 0 };
 	struct vm v = VM_INIT(kvm);
@@ -157,6 +214,10 @@ static void test_mmu(int kvm, enum mmu mmu, const char *skip)
 
 	expect(&vd[3], &v, "illegal instruction", ILLEGAL_ADDR, 0, 0x700, ILLEGAL_ADDR,
 	       SRR1_PROGILL);
+
+	expect_at(&vd[4], &v, "cede", CEDE_ADDR, 0, DEC_SOON, 0x900, CEDE_ADDR + 8,
+		  (GUEST_MSR | MSR_EE) & SRR1_MSR_BITS);
+	cede_signal(&vd[5], &v);
 out:
 	for (i = 0; i < TESTS_PER_MMU; i++) {
 		snprintf(t, sizeof(t), "%s_%s", mmu_name[mmu], names[i]);

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #define MEM_SIZE	(64UL << 20)
@@ -284,15 +285,23 @@ static inline int vm_create(struct vm *v, enum mmu mmu, int papr, void (*write_g
 	return 0;
 }
 
+/* KVM_RUN, interrupted by SIGALRM after `ms` (KVM_RUN then gives EINTR). */
+static inline int run_for(struct vm *v, unsigned int ms)
+{
+	struct itimerval t = { .it_value = { ms / 1000, ms % 1000 * 1000 } };
+	struct itimerval off = { 0 };
+	int r;
+
+	setitimer(ITIMER_REAL, &t, NULL);
+	r = ioctl(v->vcpu, KVM_RUN, 0);
+	setitimer(ITIMER_REAL, &off, NULL);
+	return r ? -errno : 0;
+}
+
 /* KVM_RUN with a watchdog: a guest that never exits gives -EINTR. */
 static inline int run(struct vm *v)
 {
-	int r;
-
-	alarm(RUN_TIMEOUT_S);
-	r = ioctl(v->vcpu, KVM_RUN, 0);
-	alarm(0);
-	return r ? -errno : 0;
+	return run_for(v, RUN_TIMEOUT_S * 1000);
 }
 
 #endif /* VMTEST_H */

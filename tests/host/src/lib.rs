@@ -683,3 +683,8 @@ mod hpt_tests {
 mod interrupt;
 
 mod interrupt_tests;
+
+#[path = "../../../vcpu/single.rs"]
+mod single;
+
+mod single_tests;

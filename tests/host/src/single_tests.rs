@@ -1,0 +1,581 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `vcpu/single.rs`: one guest entry on POWER9 and later, against a mock
+//! that records every step, in `kvmhv_run_single_vcpu`'s order.
+
+use super::run::RESUME_GUEST;
+use super::single::*;
+use std::collections::VecDeque;
+
+const RESUME_HOST: i32 = 2;
+const RESUME_GUEST_NV: i32 = 1;
+const ENOMEM: i32 = 12;
+const TRAP_HCALL: u32 = TRAP_SYSCALL;
+const TRAP_HDEC: u32 = 0x980;
+const LPCR: u64 = 0x0040_0000_0000_f00d;
+
+/// A guest exit: the trap, and what the exit handler then returns.
+#[derive(Clone, Copy)]
+struct Exit {
+    trap: u32,
+    handled: i32,
+    /// The exit's timebase.
+    tb: u64,
+    r3: u64,
+    /// The exit was an H_CEDE: the vcpu is ceded afterwards.
+    cedes: bool,
+}
+
+fn exit(trap: u32, handled: i32) -> Exit {
+    Exit {
+        trap,
+        handled,
+        tb: 1000,
+        r3: 0,
+        cedes: false,
+    }
+}
+
+#[derive(Default)]
+struct Mock {
+    mmu_ready: bool,
+    setup: Option<Result<(), i32>>,
+    work: i32,
+    /// Work turns up once interrupts are off (or an HPT reset starts).
+    late_work: bool,
+    late_mmu_reset: bool,
+    external: bool,
+    on_pseries: bool,
+    msr: u64,
+    timer_running: bool,
+    exit: Option<Exit>,
+    dec_pending: bool,
+    dec_expires: u64,
+    now: u64,
+    /// Wake-ups the wait finds at each check: true = woken.
+    wakes: VecDeque<bool>,
+    signal_at: Option<usize>,
+    checks: usize,
+    ceded: bool,
+    ret: i32,
+    lpcr_entered: Option<u64>,
+    claimed: bool,
+    irqs_off: bool,
+    log: Vec<String>,
+    exit_reason: &'static str,
+    signal_exits: u32,
+}
+
+impl Mock {
+    fn ready(exit: Exit) -> Self {
+        Mock {
+            mmu_ready: true,
+            exit: Some(exit),
+            dec_expires: 5000,
+            now: 100,
+            ..Default::default()
+        }
+    }
+    fn push(&mut self, s: &str) {
+        self.log.push(s.to_string());
+    }
+    fn steps(&self) -> Vec<&str> {
+        self.log.iter().map(String::as_str).collect()
+    }
+}
+
+impl P9Vcpu for Mock {
+    fn trace_run(&mut self, exit: bool) {
+        self.push(if exit {
+            "trace_run_exit"
+        } else {
+            "trace_run_enter"
+        });
+    }
+    fn begin(&mut self) {
+        self.ret = RESUME_GUEST;
+        self.ceded = false;
+        self.exit_reason = "0";
+        self.push("begin");
+    }
+    fn mmu_ready(&self) -> bool {
+        self.mmu_ready
+    }
+    fn setup_mmu(&mut self) -> Result<(), i32> {
+        self.push("setup_mmu");
+        let r = self.setup.take().expect("unexpected MMU set-up");
+        self.mmu_ready = r.is_ok();
+        r
+    }
+    fn fail_entry(&mut self) {
+        self.exit_reason = "FAIL_ENTRY";
+        self.push("fail_entry");
+    }
+    fn set_ret(&mut self, r: i32) {
+        self.ret = r;
+    }
+    fn ret(&self) -> i32 {
+        self.ret
+    }
+    fn handle_work(&mut self) -> i32 {
+        self.push("handle_work");
+        self.work
+    }
+    fn update_vpas(&mut self) {
+        self.push("update_vpas");
+    }
+    fn disable_preemption_and_irqs(&mut self) {
+        assert!(!self.irqs_off);
+        self.irqs_off = true;
+        self.push("irqs_off");
+        if self.late_mmu_reset {
+            self.mmu_ready = false;
+        }
+    }
+    fn work_pending(&self) -> bool {
+        self.late_work
+    }
+    fn claim_cpu(&mut self) {
+        assert!(self.irqs_off, "claimed with interrupts on");
+        self.claimed = true;
+        self.push("claim");
+    }
+    fn prepare_to_enter(&mut self) {
+        self.push("prepare");
+    }
+    fn external_pending(&self) -> bool {
+        self.external
+    }
+    fn on_pseries(&self) -> bool {
+        self.on_pseries
+    }
+    fn msr(&self) -> u64 {
+        self.msr
+    }
+    fn inject_external(&mut self) {
+        assert!(self.claimed, "injected before the vcpu was claimed");
+        self.external = false;
+        self.msr &= !MSR_EE;
+        self.push("inject_external");
+    }
+    fn timer_running(&self) -> bool {
+        self.timer_running
+    }
+    fn cancel_timer(&mut self) {
+        self.timer_running = false;
+        self.push("cancel_timer");
+    }
+    fn timebase(&self) -> u64 {
+        self.now
+    }
+    fn update_vpa_dispatch(&mut self, tb: u64) {
+        assert_eq!(tb, self.now);
+        self.push("vpa_dispatch");
+    }
+    fn trace_guest(&mut self, exit: bool) {
+        self.push(if exit {
+            "trace_guest_exit"
+        } else {
+            "trace_guest_enter"
+        });
+    }
+    fn enter_guest(&mut self, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32 {
+        assert!(self.claimed && self.irqs_off);
+        assert_eq!(time_limit, !0);
+        assert_eq!(*tb, self.now);
+        self.push("enter");
+        self.lpcr_entered = Some(lpcr);
+        let e = self.exit.take().expect("entered twice");
+        *tb = e.tb;
+        self.ceded = e.cedes;
+        // Keep the exit for the handler.
+        self.exit = Some(Exit {
+            handled: e.handled,
+            ..e
+        });
+        e.trap
+    }
+    fn release_cpu(&mut self, entered: bool) {
+        assert!(self.irqs_off);
+        self.irqs_off = false;
+        self.claimed = false;
+        self.push(if entered {
+            "release_entered"
+        } else {
+            "release"
+        });
+    }
+    fn dec_pending(&self) -> bool {
+        self.dec_pending
+    }
+    fn dec_expires(&self) -> u64 {
+        self.dec_expires
+    }
+    fn gpr3(&self) -> u64 {
+        self.exit.map_or(0, |e| e.r3)
+    }
+    fn dequeue_dec(&mut self) {
+        self.dec_pending = false;
+        self.push("dequeue_dec");
+    }
+    fn queue_dec(&mut self) {
+        self.dec_pending = true;
+        self.push("queue_dec");
+    }
+    fn handle_exit(&mut self) -> i32 {
+        assert!(!self.irqs_off, "exit handled with interrupts off");
+        self.push("handle_exit");
+        self.exit.unwrap().handled
+    }
+    fn check_block(&self) -> bool {
+        !self.ceded || self.dec_pending
+    }
+    fn start_timer(&mut self, ticks: u64) {
+        self.timer_running = true;
+        self.log.push(format!("start_timer {ticks}"));
+    }
+    fn wait_begin(&mut self) {
+        self.push("wait_begin");
+    }
+    fn set_interruptible(&mut self) {
+        self.push("interruptible");
+    }
+    fn signal_pending(&self) -> bool {
+        self.signal_at == Some(self.checks)
+    }
+    fn signal_exit(&mut self) {
+        self.exit_reason = "INTR";
+        self.signal_exits += 1;
+        self.push("signal_exit");
+    }
+    fn schedule(&mut self) {
+        self.push("schedule");
+        self.checks += 1;
+        if self.wakes.pop_front().unwrap_or(false) {
+            self.ceded = false;
+        }
+    }
+    fn wait_end(&mut self) {
+        self.push("wait_end");
+    }
+    fn clear_ceded(&mut self) {
+        self.ceded = false;
+        self.push("clear_ceded");
+    }
+}
+
+/// The steps of an entry that reaches the guest, up to the exit handler.
+const ENTRY: [&str; 13] = [
+    "trace_run_enter",
+    "begin",
+    "handle_work",
+    "update_vpas",
+    "irqs_off",
+    "claim",
+    "prepare",
+    "vpa_dispatch",
+    "trace_guest_enter",
+    "enter",
+    "release_entered",
+    "trace_guest_exit",
+    "handle_exit",
+];
+
+fn entry_then(rest: &[&'static str]) -> Vec<&'static str> {
+    ENTRY.iter().chain(rest).copied().collect()
+}
+
+#[test]
+fn an_hcall_exit_runs_every_step_in_c_order() {
+    let mut m = Mock::ready(exit(TRAP_HCALL, RESUME_HOST));
+    assert_eq!(run_single_vcpu(&mut m, !0, LPCR), RESUME_HOST);
+    assert_eq!(m.steps(), entry_then(&["clear_ceded", "trace_run_exit"]));
+    assert_eq!(m.lpcr_entered, Some(LPCR));
+    assert!(!m.irqs_off);
+}
+
+#[test]
+fn trap_0_resumes_the_guest_without_an_exit_handler() {
+    let mut m = Mock::ready(exit(0, RESUME_HOST));
+    assert_eq!(run_single_vcpu(&mut m, !0, LPCR), RESUME_GUEST);
+    assert!(!m.steps().contains(&"handle_exit"));
+}
+
+#[test]
+fn mmu_set_up_failure_fails_the_entry_before_anything_else() {
+    let mut m = Mock {
+        mmu_ready: false,
+        setup: Some(Err(-ENOMEM)),
+        ..Mock::ready(exit(TRAP_HCALL, RESUME_HOST))
+    };
+    assert_eq!(run_single_vcpu(&mut m, !0, LPCR), -ENOMEM);
+    assert_eq!(m.exit_reason, "FAIL_ENTRY");
+    assert_eq!(
+        m.steps(),
+        [
+            "trace_run_enter",
+            "begin",
+            "setup_mmu",
+            "fail_entry",
+            "trace_run_exit"
+        ]
+    );
+}
+
+#[test]
+fn mmu_not_ready_is_set_up_then_entered() {
+    let mut m = Mock {
+        mmu_ready: false,
+        setup: Some(Ok(())),
+        ..Mock::ready(exit(TRAP_HCALL, RESUME_HOST))
+    };
+    assert_eq!(run_single_vcpu(&mut m, !0, LPCR), RESUME_HOST);
+    assert_eq!(m.steps()[2], "setup_mmu");
+    assert!(m.steps().contains(&"enter"));
+}
+
+#[test]
+fn a_signal_in_the_work_check_returns_its_errno_unentered() {
+    let mut m = Mock {
+        work: -EINTR,
+        ..Mock::ready(exit(TRAP_HCALL, RESUME_HOST))
+    };
+    assert_eq!(run_single_vcpu(&mut m, !0, LPCR), -EINTR);
+    assert_eq!(
+        m.steps(),
+        ["trace_run_enter", "begin", "handle_work", "trace_run_exit"]
+    );
+}
+
+#[test]
+fn work_or_an_mmu_reset_after_irqs_off_gives_up_the_entry() {
+    for (late_work, late_mmu_reset) in [(true, false), (false, true)] {
+        let mut m = Mock {
+            late_work,
+            late_mmu_reset,
+            ..Mock::ready(exit(TRAP_HCALL, RESUME_HOST))
+        };
+        // RESUME_GUEST: the caller comes back and handles it.
+        assert_eq!(run_single_vcpu(&mut m, !0, LPCR), RESUME_GUEST);
+        assert_eq!(
+            m.steps(),
+            [
+                "trace_run_enter",
+                "begin",
+                "handle_work",
+                "update_vpas",
+                "irqs_off",
+                "release",
+                "trace_run_exit"
+            ]
+        );
+        assert!(!m.irqs_off);
+    }
+}
+
+#[test]
+fn a_pending_external_is_delivered_when_msr_ee_allows() {
+    let mut m = Mock {
+        external: true,
+        msr: MSR_EE,
+        ..Mock::ready(exit(TRAP_HCALL, RESUME_HOST))
+    };
+    run_single_vcpu(&mut m, !0, LPCR);
+    let s = m.steps();
+    let i = s.iter().position(|&x| x == "inject_external").unwrap();
+    assert_eq!(s[i - 1], "prepare");
+    assert_eq!(m.lpcr_entered, Some(LPCR));
+}
+
+#[test]
+fn a_masked_external_is_requested_through_mer() {
+    let mut m = Mock {
+        external: true,
+        msr: 0,
+        ..Mock::ready(exit(TRAP_HCALL, RESUME_HOST))
+    };
+    run_single_vcpu(&mut m, !0, LPCR);
+    assert!(!m.steps().contains(&"inject_external"));
+    assert_eq!(m.lpcr_entered, Some(LPCR | LPCR_MER));
+}
+
+#[test]
+fn a_nested_hypervisor_never_synthesizes_the_external() {
+    let mut m = Mock {
+        external: true,
+        msr: MSR_EE,
+        on_pseries: true,
+        ..Mock::ready(exit(TRAP_HCALL, RESUME_HOST))
+    };
+    run_single_vcpu(&mut m, !0, LPCR);
+    assert!(!m.steps().contains(&"inject_external"));
+    assert_eq!(m.lpcr_entered, Some(LPCR | LPCR_MER));
+}
+
+#[test]
+fn external_delivery_table() {
+    // (pending, on_pseries, msr) -> (deliver, MER: Some(set) or None: as
+    // given, which is C's: delivering leaves the LPCR alone)
+    let cases = [
+        (false, false, MSR_EE, false, Some(false)),
+        (false, true, 0, false, Some(false)),
+        (true, false, MSR_EE, true, None),
+        (true, false, 0, false, Some(true)),
+        (true, true, MSR_EE, false, Some(true)),
+    ];
+    for (pending, pseries, msr, deliver, mer) in cases {
+        for lpcr in [LPCR, LPCR | LPCR_MER] {
+            let (d, l) = external_delivery(pending, pseries, msr, lpcr);
+            assert_eq!(d, deliver);
+            assert_eq!(l & LPCR_MER != 0, mer.unwrap_or(lpcr & LPCR_MER != 0));
+            assert_eq!(l & !LPCR_MER, LPCR & !LPCR_MER, "other LPCR bits kept");
+        }
+    }
+}
+
+#[test]
+fn a_running_decrementer_timer_is_cancelled_before_entry() {
+    let mut m = Mock {
+        timer_running: true,
+        ..Mock::ready(exit(TRAP_HCALL, RESUME_HOST))
+    };
+    run_single_vcpu(&mut m, !0, LPCR);
+    let s = m.steps();
+    let c = s.iter().position(|&x| x == "cancel_timer").unwrap();
+    assert!(c < s.iter().position(|&x| x == "enter").unwrap());
+    assert!(!m.timer_running);
+}
+
+#[test]
+fn a_stale_decrementer_interrupt_is_dequeued_after_exit() {
+    // Pending, but the decrementer is positive again at the exit's timebase.
+    let mut m = Mock {
+        dec_pending: true,
+        dec_expires: 5000,
+        ..Mock::ready(Exit {
+            tb: 4000,
+            ..exit(TRAP_HDEC, RESUME_HOST)
+        })
+    };
+    run_single_vcpu(&mut m, !0, LPCR);
+    assert!(!m.dec_pending);
+    let s = m.steps();
+    assert_eq!(
+        s.iter().position(|&x| x == "dequeue_dec").unwrap() + 1,
+        s.iter().position(|&x| x == "trace_guest_exit").unwrap()
+    );
+}
+
+#[test]
+fn an_expired_decrementer_interrupt_stays_queued() {
+    let mut m = Mock {
+        dec_pending: true,
+        dec_expires: 5000,
+        ..Mock::ready(Exit {
+            tb: 6000,
+            ..exit(TRAP_HDEC, RESUME_HOST)
+        })
+    };
+    run_single_vcpu(&mut m, !0, LPCR);
+    assert!(m.dec_pending);
+}
+
+#[test]
+fn h_enter_nested_hands_the_decrementer_to_l2() {
+    assert!(dec_is_stale(6000, 5000, TRAP_SYSCALL, H_ENTER_NESTED));
+    assert!(!dec_is_stale(6000, 5000, TRAP_SYSCALL, 0x4));
+    assert!(!dec_is_stale(6000, 5000, TRAP_HDEC, H_ENTER_NESTED));
+    assert!(dec_is_stale(4999, 5000, TRAP_HDEC, 0));
+    assert!(!dec_is_stale(5000, 5000, TRAP_HDEC, 0));
+}
+
+fn cede(handled: i32) -> Exit {
+    Exit {
+        cedes: true,
+        ..exit(TRAP_HCALL, handled)
+    }
+}
+
+#[test]
+fn a_ceded_vcpu_sleeps_on_its_decrementer_until_woken() {
+    let mut m = Mock {
+        now: 100,
+        dec_expires: 5000,
+        wakes: [false, true].into(),
+        ..Mock::ready(cede(RESUME_GUEST))
+    };
+    assert_eq!(run_single_vcpu(&mut m, !0, LPCR), RESUME_GUEST);
+    assert_eq!(
+        m.steps(),
+        entry_then(&[
+            "start_timer 4900",
+            "wait_begin",
+            "interruptible",
+            "schedule",
+            "interruptible",
+            "schedule",
+            "interruptible",
+            "wait_end",
+            "clear_ceded",
+            "trace_run_exit",
+        ])
+    );
+    assert!(m.timer_running);
+}
+
+#[test]
+fn a_ceded_vcpu_whose_decrementer_expired_gets_it_instead_of_sleeping() {
+    let mut m = Mock {
+        now: 6000,
+        dec_expires: 5000,
+        ..Mock::ready(cede(RESUME_GUEST_NV))
+    };
+    assert_eq!(run_single_vcpu(&mut m, !0, LPCR), RESUME_GUEST_NV);
+    assert_eq!(
+        m.steps(),
+        entry_then(&[
+            "queue_dec",
+            "prepare",
+            "wait_begin",
+            "interruptible",
+            "wait_end",
+            "clear_ceded",
+            "trace_run_exit",
+        ])
+    );
+    assert!(!m.timer_running);
+}
+
+#[test]
+fn a_signal_ends_the_sleep_with_eintr_and_is_counted() {
+    let mut m = Mock {
+        wakes: [false].into(),
+        signal_at: Some(1),
+        ..Mock::ready(cede(RESUME_GUEST))
+    };
+    assert_eq!(run_single_vcpu(&mut m, !0, LPCR), -EINTR);
+    assert_eq!(m.exit_reason, "INTR");
+    assert_eq!(m.signal_exits, 1);
+    let s = m.steps();
+    let tail = &s[s.len() - 7..];
+    assert_eq!(
+        tail,
+        [
+            "interruptible",
+            "schedule",
+            "interruptible",
+            "signal_exit",
+            "wait_end",
+            "clear_ceded",
+            "trace_run_exit"
+        ]
+    );
+}
+
+#[test]
+fn only_a_guest_resume_blocks() {
+    // Going back to userspace never sleeps, ceded or not.
+    let mut m = Mock::ready(cede(RESUME_HOST));
+    assert_eq!(run_single_vcpu(&mut m, !0, LPCR), RESUME_HOST);
+    assert!(!m.steps().contains(&"wait_begin"));
+}
