@@ -33,6 +33,18 @@ const _: () = {
     assert!(single::LPCR_MER == bindings::LPCR_MER as u64);
     assert!(single::TRAP_SYSCALL == bindings::BOOK3S_INTERRUPT_SYSCALL);
     assert!(single::H_ENTER_NESTED == bindings::H_ENTER_NESTED as u64);
+    assert!(single::MSR_PR == bindings::MSR_PR as u64);
+    assert!(single::TRAP_HV_DECREMENTER == bindings::BOOK3S_INTERRUPT_HV_DECREMENTER);
+    assert!(single::TRAP_NESTED_HV_DECREMENTER == bindings::BOOK3S_INTERRUPT_NESTED_HV_DECREMENTER);
+    assert!(single::H_CEDE == bindings::H_CEDE as u64);
+    assert!(single::H_SUCCESS == bindings::H_SUCCESS as u64);
+    assert!(single::H_TOO_HARD == bindings::H_TOO_HARD as i64);
+    assert!(single::XICS_HCALLS[0] == bindings::H_EOI as u64);
+    assert!(single::XICS_HCALLS[1] == bindings::H_CPPR as u64);
+    assert!(single::XICS_HCALLS[2] == bindings::H_IPI as u64);
+    assert!(single::XICS_HCALLS[3] == bindings::H_IPOLL as u64);
+    assert!(single::XICS_HCALLS[4] == bindings::H_XIRR as u64);
+    assert!(single::XICS_HCALLS[5] == bindings::H_XIRR_X as u64);
     assert!(single::EINTR == bindings::EINTR as i32);
     assert!(interrupt::PRIORITY_MAX == bindings::BOOK3S_IRQPRIO_MAX);
     assert!(Priority::SystemReset as u32 == bindings::BOOK3S_IRQPRIO_SYSTEM_RESET);
@@ -329,6 +341,7 @@ impl HvVcpu for Hv {
                 hv: self,
                 pcpu: -1,
                 irq_flags: 0,
+                srcu_idx: 0,
             };
             single::run_single_vcpu(&mut entry, !0, lpcr)
         }
@@ -424,6 +437,7 @@ struct P9Entry<'a> {
     hv: &'a mut Hv,
     pcpu: c_int,
     irq_flags: kernel::ffi::c_ulong,
+    srcu_idx: c_int,
 }
 
 impl P9Entry<'_> {
@@ -486,14 +500,14 @@ impl P9Vcpu for P9Entry<'_> {
     }
 
     fn disable_preemption_and_irqs(&mut self) {
-        let (vcpu, kvm) = (self.vcpu(), self.hv.kvm());
+        let vcpu = self.vcpu();
         // SAFETY: `vcpu` and its VM are valid (type invariant). Preemption
         // is disabled first, so `pcpu` stays this CPU until `release_cpu`,
         // which restores `irq_flags` and enables preemption again.
         unsafe {
             bindings::preempt_disable();
             self.pcpu = bindings::raw_smp_processor_id() as c_int;
-            if (*kvm).arch.radix != 0 {
+            if self.radix() {
                 bindings::kvmhv_p9_prepare_radix_vcpu(vcpu, self.pcpu);
             }
             self.irq_flags = bindings::powerpc_local_irq_pmu_save();
@@ -576,11 +590,128 @@ impl P9Vcpu for P9Entry<'_> {
         unsafe { bindings::kvmhv_trace_guest(self.vcpu(), exit) };
     }
 
-    fn enter_guest(&mut self, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32 {
+    fn guest_state_enter(&mut self) {
+        // SAFETY: `vcpu` is valid and claimed by this CPU with preemption
+        // and interrupts disabled (type invariant); `guest_state_exit`
+        // leaves the state with the SRCU index kept here.
+        self.srcu_idx = unsafe { bindings::kvmhv_p9_guest_state_enter(self.vcpu()) };
+    }
+
+    fn guest_state_exit(&mut self, trap: u32) {
+        // SAFETY: as for `guest_state_enter`, which came first.
+        unsafe { bindings::kvmhv_p9_guest_state_exit(self.vcpu(), self.srcu_idx, trap as c_int) };
+    }
+
+    fn enter_pseries(&mut self, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32 {
         // SAFETY: `vcpu` is valid, its MMU ready, and claimed by this CPU
-        // with preemption and interrupts disabled (type invariant), as
-        // kvmhv_p9_guest_entry() requires.
-        unsafe { bindings::kvmhv_p9_enter_guest(self.vcpu(), time_limit, lpcr as usize, tb) as u32 }
+        // in guest state (type invariant), as kvmhv_p9_guest_entry()
+        // requires.
+        unsafe {
+            bindings::kvmhv_p9_guest_entry_pseries(self.vcpu(), time_limit, lpcr as usize, tb)
+                as u32
+        }
+    }
+
+    fn next_timer(&self) -> u64 {
+        // SAFETY: reads this CPU's next timer event; preemption is disabled.
+        unsafe { bindings::timer_get_next_tb() }
+    }
+
+    fn increment_dispatch(&mut self) {
+        let vcpu = self.vcpu();
+        // SAFETY: `vcpu` is valid (type invariant); `pinned_addr` is NULL or
+        // the guest's VPA, pinned by kvmppc_update_vpas() for as long as
+        // it is registered, which only this thread changes.
+        unsafe {
+            let lp = (*vcpu).arch.vpa.pinned_addr.cast::<bindings::lppaca>();
+            if !lp.is_null() {
+                let count = u32::from_be((*lp).yield_count).wrapping_add(1);
+                (*lp).yield_count = count.to_be();
+                (*vcpu).arch.vpa.dirty = true;
+            }
+        }
+    }
+
+    #[cfg(CONFIG_KVM_XICS)]
+    fn xive_push(&mut self) {
+        // SAFETY: `vcpu` is valid and about to enter on this CPU (type
+        // invariant); without a XIVE context this does nothing.
+        unsafe { bindings::kvmppc_xive_push_vcpu(self.vcpu()) };
+    }
+
+    #[cfg(not(CONFIG_KVM_XICS))]
+    fn xive_push(&mut self) {}
+
+    #[cfg(CONFIG_KVM_XICS)]
+    fn xive_pull(&mut self) {
+        // SAFETY: as for `xive_push`, after the guest's run.
+        unsafe { bindings::kvmppc_xive_pull_vcpu(self.vcpu()) };
+    }
+
+    #[cfg(not(CONFIG_KVM_XICS))]
+    fn xive_pull(&mut self) {}
+
+    fn set_in_guest(&mut self, in_guest: bool) {
+        let kvm = if in_guest {
+            self.hv.kvm()
+        } else {
+            ptr::null_mut()
+        };
+        // SAFETY: writes this CPU's `cpu_in_guest`; preemption is disabled.
+        unsafe { bindings::kvmhv_set_cpu_in_guest(kvm) };
+    }
+
+    fn enter_p9(&mut self, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32 {
+        // SAFETY: `vcpu` is valid, its MMU ready, claimed by this CPU in
+        // guest state with preemption and interrupts disabled, its XIVE
+        // context pushed (type invariant and `guest_entry`'s order), as
+        // kvmhv_vcpu_entry_p9() requires.
+        unsafe { bindings::kvmhv_vcpu_entry_p9(self.vcpu(), time_limit, lpcr as usize, tb) as u32 }
+    }
+
+    fn set_gpr3(&mut self, r3: u64) {
+        // SAFETY: `vcpu` is valid (type invariant). On bare metal, the only
+        // caller, kvmppc_set_gpr() is this store.
+        unsafe { (*self.vcpu()).arch.regs.__bindgen_anon_1.user_regs.gpr[3] = r3 as usize };
+    }
+
+    fn cede(&mut self) {
+        // SAFETY: `vcpu` is valid and back from the guest (type invariant).
+        unsafe { bindings::kvmhv_cede(self.vcpu()) };
+    }
+
+    #[cfg(CONFIG_KVM_XICS)]
+    fn xive_rearm_escalation(&mut self) -> bool {
+        // SAFETY: `vcpu` is valid, its XIVE context still pushed.
+        unsafe { bindings::kvmppc_xive_rearm_escalation(self.vcpu()) }
+    }
+
+    #[cfg(not(CONFIG_KVM_XICS))]
+    fn xive_rearm_escalation(&mut self) -> bool {
+        true
+    }
+
+    #[cfg(CONFIG_KVM_XICS)]
+    fn xics_hcall(&mut self, req: u64) -> i64 {
+        // SAFETY: `vcpu` is valid, its XIVE context still pushed; `req` is
+        // one of the XICS hcall numbers, which fit in a u32.
+        i64::from(unsafe { bindings::kvmppc_xive_xics_hcall(self.vcpu(), req as u32) })
+    }
+
+    #[cfg(not(CONFIG_KVM_XICS))]
+    fn xics_hcall(&mut self, _req: u64) -> i64 {
+        // What kvm_ppc.h's stub returns.
+        0
+    }
+
+    fn radix(&self) -> bool {
+        // SAFETY: the VM is valid (type invariant).
+        unsafe { (*self.hv.kvm()).arch.radix != 0 }
+    }
+
+    fn clear_slb_max(&mut self) {
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { (*self.vcpu()).arch.slb_max = 0 };
     }
 
     fn release_cpu(&mut self, entered: bool) {

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! One guest entry of a vcpu on POWER9 and later: the decisions of
-//! `kvmhv_run_single_vcpu`.
+//! `kvmhv_run_single_vcpu` and, on bare metal, `kvmhv_p9_guest_entry`.
 //!
 //! [`run_single_vcpu`] orders the steps of an entry and takes every decision
 //! between them: whether the MMU needs setting up, whether to give up the
 //! entry for pending work, how a pending external interrupt reaches the
 //! guest (delivered now, or signalled through LPCR[MER]), whether the exit
 //! leaves a stale decrementer interrupt queued, and whether the vcpu blocks
-//! after an H_CEDE, until when and how it wakes. The kernel implements
+//! after an H_CEDE, until when and how it wakes. [`guest_entry`] brings the
+//! vcpu to the built-in `kvmhv_vcpu_entry_p9` and handles the hcalls that
+//! cannot wait for the XIVE context to be pulled. The kernel implements
 //! [`P9Vcpu`] on a real vcpu (`vcpu/hv.rs`); the host tests on a recording
 //! mock. This file uses only `core`.
 //!
@@ -19,13 +21,28 @@ use super::run::{Resume, RESUME_GUEST};
 
 /// `MSR_EE`: external interrupts enabled.
 pub(crate) const MSR_EE: u64 = 1 << 15;
+/// `MSR_PR`: problem state.
+pub(crate) const MSR_PR: u64 = 1 << 14;
 /// `LPCR_MER`: mediated external request, an external interrupt the guest
 /// takes as soon as it sets MSR[EE].
 pub(crate) const LPCR_MER: u64 = 1 << 11;
 /// `BOOK3S_INTERRUPT_SYSCALL`: the trap of an `sc`, hcalls included.
 pub(crate) const TRAP_SYSCALL: u32 = 0xc00;
+/// `BOOK3S_INTERRUPT_HV_DECREMENTER`: the host's timer is due.
+pub(crate) const TRAP_HV_DECREMENTER: u32 = 0x980;
+/// `BOOK3S_INTERRUPT_NESTED_HV_DECREMENTER`: a nested guest's time is up.
+pub(crate) const TRAP_NESTED_HV_DECREMENTER: u32 = 0x1980;
 /// `H_ENTER_NESTED`: an L1 hypervisor runs its own guest.
 pub(crate) const H_ENTER_NESTED: u64 = 0xf804;
+/// `H_CEDE`: the vcpu has nothing to do until an interrupt.
+pub(crate) const H_CEDE: u64 = 0xe0;
+/// `H_SUCCESS`.
+pub(crate) const H_SUCCESS: u64 = 0;
+/// `H_TOO_HARD`: not handled here, try the next level of handling.
+pub(crate) const H_TOO_HARD: i64 = 9999;
+/// The XICS hcalls: `H_EOI`, `H_CPPR`, `H_IPI`, `H_IPOLL`, `H_XIRR`,
+/// `H_XIRR_X`.
+pub(crate) const XICS_HCALLS: [u64; 6] = [0x64, 0x68, 0x6c, 0x70, 0x74, 0x2fc];
 
 /// The operations of one guest entry on POWER9 and later, in the terms of
 /// the C functions and fields they stand for.
@@ -84,11 +101,42 @@ pub(crate) trait P9Vcpu {
     fn update_vpa_dispatch(&mut self, tb: u64);
     /// `trace_kvm_guest_enter` (`exit` false) or `trace_kvm_guest_exit`.
     fn trace_guest(&mut self, exit: bool);
-    /// Runs the guest: context tracking into guest state, the VM's SRCU
-    /// held, `kvmhv_p9_guest_entry` (`kvmhv_vcpu_entry_p9` under it), and
-    /// back. `tb` is the entry's timebase, updated to the exit's. Returns
-    /// the trap.
-    fn enter_guest(&mut self, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32;
+    /// Into guest state: guest time accounting and context tracking, the
+    /// VM's SRCU read lock, function tracing off on this CPU.
+    fn guest_state_enter(&mut self);
+    /// Records `trap` as the vcpu's, and undoes `guest_state_enter`; then
+    /// replays the host interrupt that ended the guest's run, if any.
+    fn guest_state_exit(&mut self, trap: u32);
+    /// `kvmhv_p9_guest_entry` of a host that is itself a pseries guest.
+    fn enter_pseries(&mut self, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32;
+    /// `timer_get_next_tb`: when this CPU's next host timer event is due.
+    fn next_timer(&self) -> u64;
+    /// `vcpu_vpa_increment_dispatch`: the VPA's yield count, odd while the
+    /// vcpu is dispatched.
+    fn increment_dispatch(&mut self);
+    /// `kvmppc_xive_push_vcpu`: the vcpu's XIVE context onto this thread.
+    fn xive_push(&mut self);
+    /// `kvmppc_xive_pull_vcpu`.
+    fn xive_pull(&mut self);
+    /// This CPU's `cpu_in_guest`: the VM while in it, else none.
+    fn set_in_guest(&mut self, in_guest: bool);
+    /// `kvmhv_vcpu_entry_p9`: runs the guest until an exit. `tb` is the
+    /// entry's timebase, updated to the exit's. Returns the trap.
+    fn enter_p9(&mut self, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32;
+    /// Sets the guest's r3.
+    fn set_gpr3(&mut self, r3: u64);
+    /// `kvmppc_cede`: MSR[EE] on, ceded (unless prodded meanwhile).
+    fn cede(&mut self);
+    /// `kvmppc_xive_rearm_escalation`: false when an escalation interrupt
+    /// is pending, which ends a cede at once.
+    fn xive_rearm_escalation(&mut self) -> bool;
+    /// `kvmppc_xive_xics_hcall`: an XICS hcall served by XIVE, or
+    /// `H_TOO_HARD`.
+    fn xics_hcall(&mut self, req: u64) -> i64;
+    /// `kvm_is_radix`.
+    fn radix(&self) -> bool;
+    /// `vcpu->arch.slb_max = 0`: a radix guest has no SLB to save.
+    fn clear_slb_max(&mut self);
     /// Takes the vcpu off this CPU (`cpu`, `thread_cpu` -1, state
     /// `BUSY_IN_HOST`), then restores interrupts and preemption; after a
     /// guest entry (`entered`), first accounts its time to the guest.
@@ -216,7 +264,13 @@ fn enter_and_handle<V: P9Vcpu>(v: &mut V, time_limit: u64, lpcr: u64) {
     let mut tb = v.timebase();
     v.update_vpa_dispatch(tb);
     v.trace_guest(false);
-    let trap = v.enter_guest(time_limit, lpcr, &mut tb);
+    v.guest_state_enter();
+    let trap = if v.on_pseries() {
+        v.enter_pseries(time_limit, lpcr, &mut tb)
+    } else {
+        guest_entry(v, time_limit, lpcr, &mut tb)
+    };
+    v.guest_state_exit(trap);
     v.release_cpu(true);
 
     if v.dec_pending() && dec_is_stale(tb, v.dec_expires(), trap, v.gpr3()) {
@@ -249,6 +303,75 @@ fn enter_and_handle<V: P9Vcpu>(v: &mut V, time_limit: u64, lpcr: u64) {
         v.wait_end();
     }
     v.clear_ceded();
+}
+
+/// `kvmhv_p9_guest_entry` on bare metal: enters the guest at host timebase
+/// `tb` unless a host timer is due first, and handles the hcalls that must
+/// be handled before the vcpu's XIVE context leaves the thread. Returns the
+/// trap, 0 when an hcall was handled here.
+pub(crate) fn guest_entry<V: P9Vcpu>(v: &mut V, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32 {
+    let next_timer = v.next_timer();
+    if *tb >= next_timer {
+        return TRAP_HV_DECREMENTER;
+    }
+    let time_limit = if next_timer < time_limit {
+        next_timer
+    } else if *tb >= time_limit {
+        return TRAP_NESTED_HV_DECREMENTER;
+    } else {
+        time_limit
+    };
+
+    v.clear_ceded();
+    v.increment_dispatch();
+    v.xive_push();
+    v.set_in_guest(true);
+    let mut trap = v.enter_p9(time_limit, lpcr, tb);
+    v.set_in_guest(false);
+
+    if trap == TRAP_SYSCALL && v.msr() & MSR_PR == 0 {
+        let req = v.gpr3();
+        if let Some(r3) = early_hcall(v, req) {
+            v.set_gpr3(r3);
+            trap = 0;
+        }
+    }
+    v.xive_pull();
+    if v.radix() {
+        v.clear_slb_max();
+    }
+    v.increment_dispatch();
+    trap
+}
+
+/// `hcall_is_xics`.
+pub(crate) fn hcall_is_xics(req: u64) -> bool {
+    XICS_HCALLS.contains(&req)
+}
+
+/// The hcalls handled while the vcpu's XIVE context is still on the thread.
+/// Returns the guest's r3 when handled, `None` to leave the hcall to the
+/// exit handler.
+fn early_hcall<V: P9Vcpu>(v: &mut V, req: u64) -> Option<u64> {
+    match req {
+        H_CEDE => {
+            v.cede();
+            if !v.xive_rearm_escalation() {
+                // An escalation interrupt is pending: do not sleep.
+                v.clear_ceded();
+            }
+            Some(H_SUCCESS)
+        }
+        // L2 must not run with L1's XIVE context: rearm, and pull it below.
+        // With an escalation pending, return to L1 instead of entering L2.
+        H_ENTER_NESTED => (!v.xive_rearm_escalation()).then_some(H_SUCCESS),
+        _ if hcall_is_xics(req) => {
+            let ret = v.xics_hcall(req);
+            // A negative return reaches the guest sign-extended, as in C.
+            (ret != H_TOO_HARD).then_some(ret as u64)
+        }
+        _ => None,
+    }
 }
 
 /// `EINTR`, as the run functions return it (negated).

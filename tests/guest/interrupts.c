@@ -29,6 +29,9 @@
  *                    until a signal ends KVM_RUN with EINTR and
  *                    KVM_EXIT_INTR; run again, it returns from H_CEDE
  *                    (r3 = H_SUCCESS) and goes on
+ *   xirr_no_irqchip  H_XIRR without an in-kernel interrupt controller: the
+ *                    entry's early XICS handling leaves it (H_TOO_HARD) and
+ *                    it reaches userspace as KVM_EXIT_PAPR_HCALL
  *
  * Output is KTAP, indented as a subtest of the harness's KTAP.
  *
@@ -40,11 +43,13 @@
 #define H_CEDE		0xe0
 #define ILLEGAL_ADDR	(CODE_ADDR + 0x100)
 #define CEDE_ADDR	(CODE_ADDR + 0x200)
+#define XIRR_ADDR	(CODE_ADDR + 0x300)
+#define H_XIRR		0x74
 #define DEC_FAR		0x7fff0000UL	/* timebase ticks: seconds */
 #define DEC_SOON	0x100000UL	/* 2 ms at 512 MHz */
 #define SRR1_PROGILL	0x00080000UL
 #define SRR1_MSR_BITS	(~0x783f0000UL)
-#define TESTS_PER_MMU	6
+#define TESTS_PER_MMU	7
 
 static void write_guest(uint32_t *mem)
 {
@@ -60,6 +65,11 @@ static void write_guest(uint32_t *mem)
 	*p++ = SC1;
 	*p++ = mr(4, 3);		/* H_CEDE's return value */
 	*p++ = li(3, H_READY);
+	*p++ = SC1;
+	*p++ = b(0);
+
+	p = mem + XIRR_ADDR / 4;
+	*p++ = li(3, H_XIRR);
 	*p++ = SC1;
 	*p++ = b(0);
 }
@@ -172,11 +182,25 @@ static void cede_signal(struct verdict *vd, struct vm *v)
 		     (unsigned long long)a[0]);
 }
 
+static void xirr_no_irqchip(struct verdict *vd, struct vm *v)
+{
+	int r;
+
+	if (set_entry(v, XIRR_ADDR, 0, DEC_FAR)) {
+		fail(vd, "KVM_SET_REGS: %s", strerror(errno));
+		return;
+	}
+	r = run(v);
+	if (r || v->run->exit_reason != KVM_EXIT_PAPR_HCALL || v->run->papr_hcall.nr != H_XIRR)
+		fail(vd, "KVM_RUN %d, exit_reason %u, hcall 0x%llx; want H_XIRR to userspace", r,
+		     v->run->exit_reason, (unsigned long long)v->run->papr_hcall.nr);
+}
+
 static void test_mmu(int kvm, enum mmu mmu, const char *skip)
 {
 	static const char *const names[TESTS_PER_MMU] = {
 		"ext_oneshot", "ext_masked", "ext_level", "program_illegal",
-		"cede_dec", "cede_signal",
+		"cede_dec", "cede_signal", "xirr_no_irqchip",
 	};
 	struct verdict vd[TESTS_PER_MMU] = { 0 };
 	struct vm v = VM_INIT(kvm);
@@ -218,6 +242,7 @@ static void test_mmu(int kvm, enum mmu mmu, const char *skip)
 	expect_at(&vd[4], &v, "cede", CEDE_ADDR, 0, DEC_SOON, 0x900, CEDE_ADDR + 8,
 		  (GUEST_MSR | MSR_EE) & SRR1_MSR_BITS);
 	cede_signal(&vd[5], &v);
+	xirr_no_irqchip(&vd[6], &v);
 out:
 	for (i = 0; i < TESTS_PER_MMU; i++) {
 		snprintf(t, sizeof(t), "%s_%s", mmu_name[mmu], names[i]);

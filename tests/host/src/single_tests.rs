@@ -8,7 +8,6 @@ use super::single::*;
 use std::collections::VecDeque;
 
 const RESUME_HOST: i32 = 2;
-const RESUME_GUEST_NV: i32 = 1;
 const ENOMEM: i32 = 12;
 const TRAP_HCALL: u32 = TRAP_SYSCALL;
 const TRAP_HDEC: u32 = 0x980;
@@ -22,8 +21,8 @@ struct Exit {
     /// The exit's timebase.
     tb: u64,
     r3: u64,
-    /// The exit was an H_CEDE: the vcpu is ceded afterwards.
-    cedes: bool,
+    /// The guest was in problem state.
+    pr: bool,
 }
 
 fn exit(trap: u32, handled: i32) -> Exit {
@@ -32,7 +31,7 @@ fn exit(trap: u32, handled: i32) -> Exit {
         handled,
         tb: 1000,
         r3: 0,
-        cedes: false,
+        pr: false,
     }
 }
 
@@ -64,15 +63,39 @@ struct Mock {
     log: Vec<String>,
     exit_reason: &'static str,
     signal_exits: u32,
+    next_timer: u64,
+    radix: bool,
+    in_state: bool,
+    in_guest: bool,
+    time_limit: Option<u64>,
+    trap_recorded: Option<u32>,
+    r3: Option<u64>,
+    yield_count: u32,
+    escalation_pending: bool,
+    xics_ret: i64,
+    /// The vcpu is ceded when the guest exits (an H_CEDE handled by C).
+    ceded_in_guest: bool,
 }
 
 impl Mock {
+    fn run_guest(&mut self, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32 {
+        assert!(self.claimed && self.irqs_off && self.in_state);
+        assert_eq!(*tb, self.now);
+        self.push("enter");
+        self.time_limit = Some(time_limit);
+        self.lpcr_entered = Some(lpcr);
+        let e = self.exit.expect("no exit scripted");
+        *tb = e.tb;
+        self.ceded |= self.ceded_in_guest;
+        e.trap
+    }
     fn ready(exit: Exit) -> Self {
         Mock {
             mmu_ready: true,
             exit: Some(exit),
             dec_expires: 5000,
             now: 100,
+            next_timer: u64::MAX,
             ..Default::default()
         }
     }
@@ -150,7 +173,10 @@ impl P9Vcpu for Mock {
         self.on_pseries
     }
     fn msr(&self) -> u64 {
-        self.msr
+        match self.exit {
+            Some(e) if self.in_state && e.pr => self.msr | MSR_PR,
+            _ => self.msr,
+        }
     }
     fn inject_external(&mut self) {
         assert!(self.claimed, "injected before the vcpu was claimed");
@@ -179,21 +205,64 @@ impl P9Vcpu for Mock {
             "trace_guest_enter"
         });
     }
-    fn enter_guest(&mut self, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32 {
+    fn guest_state_enter(&mut self) {
         assert!(self.claimed && self.irqs_off);
-        assert_eq!(time_limit, !0);
-        assert_eq!(*tb, self.now);
-        self.push("enter");
-        self.lpcr_entered = Some(lpcr);
-        let e = self.exit.take().expect("entered twice");
-        *tb = e.tb;
-        self.ceded = e.cedes;
-        // Keep the exit for the handler.
-        self.exit = Some(Exit {
-            handled: e.handled,
-            ..e
-        });
-        e.trap
+        self.in_state = true;
+        self.push("state_enter");
+    }
+    fn guest_state_exit(&mut self, trap: u32) {
+        assert!(self.in_state && !self.in_guest);
+        self.in_state = false;
+        self.trap_recorded = Some(trap);
+        self.push("state_exit");
+    }
+    fn enter_pseries(&mut self, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32 {
+        self.push("enter_pseries");
+        self.run_guest(time_limit, lpcr, tb)
+    }
+    fn next_timer(&self) -> u64 {
+        self.next_timer
+    }
+    fn increment_dispatch(&mut self) {
+        self.yield_count += 1;
+        self.push("dispatch++");
+    }
+    fn xive_push(&mut self) {
+        self.push("xive_push");
+    }
+    fn xive_pull(&mut self) {
+        self.push("xive_pull");
+    }
+    fn set_in_guest(&mut self, in_guest: bool) {
+        assert!(self.in_state);
+        self.in_guest = in_guest;
+        self.push(if in_guest { "in_guest" } else { "not_in_guest" });
+    }
+    fn enter_p9(&mut self, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32 {
+        assert!(self.in_guest, "entered without cpu_in_guest");
+        self.run_guest(time_limit, lpcr, tb)
+    }
+    fn set_gpr3(&mut self, r3: u64) {
+        self.r3 = Some(r3);
+    }
+    fn cede(&mut self) {
+        self.ceded = true;
+        self.msr |= MSR_EE;
+        self.push("cede");
+    }
+    fn xive_rearm_escalation(&mut self) -> bool {
+        self.push("rearm");
+        !self.escalation_pending
+    }
+    fn xics_hcall(&mut self, _req: u64) -> i64 {
+        self.push("xics_hcall");
+        self.xics_ret
+    }
+    fn radix(&self) -> bool {
+        self.radix
+    }
+    fn clear_slb_max(&mut self) {
+        self.push("slb_max=0");
     }
     fn release_cpu(&mut self, entered: bool) {
         assert!(self.irqs_off);
@@ -212,7 +281,7 @@ impl P9Vcpu for Mock {
         self.dec_expires
     }
     fn gpr3(&self) -> u64 {
-        self.exit.map_or(0, |e| e.r3)
+        self.r3.unwrap_or_else(|| self.exit.map_or(0, |e| e.r3))
     }
     fn dequeue_dec(&mut self) {
         self.dec_pending = false;
@@ -264,8 +333,8 @@ impl P9Vcpu for Mock {
     }
 }
 
-/// The steps of an entry that reaches the guest, up to the exit handler.
-const ENTRY: [&str; 13] = [
+/// The steps of an entry on bare metal, up to the guest.
+const ENTRY: [&str; 15] = [
     "trace_run_enter",
     "begin",
     "handle_work",
@@ -275,14 +344,27 @@ const ENTRY: [&str; 13] = [
     "prepare",
     "vpa_dispatch",
     "trace_guest_enter",
+    "state_enter",
+    "clear_ceded",
+    "dispatch++",
+    "xive_push",
+    "in_guest",
     "enter",
+];
+
+/// After the guest, up to the exit handler.
+const EXIT: [&str; 7] = [
+    "not_in_guest",
+    "xive_pull",
+    "dispatch++",
+    "state_exit",
     "release_entered",
     "trace_guest_exit",
     "handle_exit",
 ];
 
 fn entry_then(rest: &[&'static str]) -> Vec<&'static str> {
-    ENTRY.iter().chain(rest).copied().collect()
+    ENTRY.iter().chain(&EXIT).chain(rest).copied().collect()
 }
 
 #[test]
@@ -489,11 +571,27 @@ fn h_enter_nested_hands_the_decrementer_to_l2() {
     assert!(!dec_is_stale(5000, 5000, TRAP_HDEC, 0));
 }
 
-fn cede(handled: i32) -> Exit {
+/// An H_CEDE: handled in the entry, so the exit handler never sees it.
+fn cede() -> Exit {
     Exit {
-        cedes: true,
-        ..exit(TRAP_HCALL, handled)
+        r3: H_CEDE,
+        ..exit(TRAP_HCALL, RESUME_HOST)
     }
+}
+
+/// The steps of a bare-metal entry whose H_CEDE was handled in it.
+fn cede_then(rest: &[&'static str]) -> Vec<&'static str> {
+    let after = [
+        "not_in_guest",
+        "cede",
+        "rearm",
+        "xive_pull",
+        "dispatch++",
+        "state_exit",
+        "release_entered",
+        "trace_guest_exit",
+    ];
+    ENTRY.iter().chain(&after).chain(rest).copied().collect()
 }
 
 #[test]
@@ -502,12 +600,12 @@ fn a_ceded_vcpu_sleeps_on_its_decrementer_until_woken() {
         now: 100,
         dec_expires: 5000,
         wakes: [false, true].into(),
-        ..Mock::ready(cede(RESUME_GUEST))
+        ..Mock::ready(cede())
     };
     assert_eq!(run_single_vcpu(&mut m, !0, LPCR), RESUME_GUEST);
     assert_eq!(
         m.steps(),
-        entry_then(&[
+        cede_then(&[
             "start_timer 4900",
             "wait_begin",
             "interruptible",
@@ -521,6 +619,8 @@ fn a_ceded_vcpu_sleeps_on_its_decrementer_until_woken() {
         ])
     );
     assert!(m.timer_running);
+    assert_eq!(m.r3, Some(H_SUCCESS));
+    assert_eq!(m.trap_recorded, Some(0));
 }
 
 #[test]
@@ -528,12 +628,12 @@ fn a_ceded_vcpu_whose_decrementer_expired_gets_it_instead_of_sleeping() {
     let mut m = Mock {
         now: 6000,
         dec_expires: 5000,
-        ..Mock::ready(cede(RESUME_GUEST_NV))
+        ..Mock::ready(cede())
     };
-    assert_eq!(run_single_vcpu(&mut m, !0, LPCR), RESUME_GUEST_NV);
+    assert_eq!(run_single_vcpu(&mut m, !0, LPCR), RESUME_GUEST);
     assert_eq!(
         m.steps(),
-        entry_then(&[
+        cede_then(&[
             "queue_dec",
             "prepare",
             "wait_begin",
@@ -551,7 +651,7 @@ fn a_signal_ends_the_sleep_with_eintr_and_is_counted() {
     let mut m = Mock {
         wakes: [false].into(),
         signal_at: Some(1),
-        ..Mock::ready(cede(RESUME_GUEST))
+        ..Mock::ready(cede())
     };
     assert_eq!(run_single_vcpu(&mut m, !0, LPCR), -EINTR);
     assert_eq!(m.exit_reason, "INTR");
@@ -573,9 +673,160 @@ fn a_signal_ends_the_sleep_with_eintr_and_is_counted() {
 }
 
 #[test]
+fn a_cede_with_an_escalation_pending_does_not_sleep() {
+    let mut m = Mock {
+        escalation_pending: true,
+        ..Mock::ready(cede())
+    };
+    assert_eq!(run_single_vcpu(&mut m, !0, LPCR), RESUME_GUEST);
+    let s = m.steps();
+    assert!(!s.contains(&"wait_begin"));
+    let i = s.iter().position(|&x| x == "rearm").unwrap();
+    assert_eq!(s[i + 1], "clear_ceded");
+    assert_eq!(m.r3, Some(H_SUCCESS));
+}
+
+#[test]
 fn only_a_guest_resume_blocks() {
     // Going back to userspace never sleeps, ceded or not.
-    let mut m = Mock::ready(cede(RESUME_HOST));
+    for (handled, sleeps) in [(RESUME_HOST, false), (RESUME_GUEST, true)] {
+        let mut m = Mock {
+            ceded_in_guest: true,
+            wakes: [true].into(),
+            ..Mock::ready(exit(TRAP_HCALL, handled))
+        };
+        assert_eq!(run_single_vcpu(&mut m, !0, LPCR), handled);
+        assert_eq!(m.steps().contains(&"wait_begin"), sleeps);
+    }
+}
+
+#[test]
+fn a_due_host_timer_returns_before_the_guest() {
+    let mut m = Mock {
+        next_timer: 100,
+        ..Mock::ready(exit(TRAP_HCALL, RESUME_GUEST))
+    };
+    assert_eq!(run_single_vcpu(&mut m, !0, LPCR), RESUME_GUEST);
+    let s = m.steps();
+    assert!(!s.contains(&"enter"));
+    let i = s.iter().position(|&x| x == "state_enter").unwrap();
+    assert_eq!(s[i + 1], "state_exit");
+    assert_eq!(m.trap_recorded, Some(TRAP_HV_DECREMENTER));
+    assert!(s.contains(&"handle_exit"));
+}
+
+#[test]
+fn the_guest_runs_until_the_next_host_timer_at_most() {
+    let mut m = Mock {
+        next_timer: 3000,
+        ..Mock::ready(exit(TRAP_HCALL, RESUME_HOST))
+    };
+    run_single_vcpu(&mut m, !0, LPCR);
+    assert_eq!(m.time_limit, Some(3000));
+    let mut m = Mock {
+        next_timer: 3000,
+        ..Mock::ready(exit(TRAP_HCALL, RESUME_HOST))
+    };
+    run_single_vcpu(&mut m, 2000, LPCR);
+    assert_eq!(m.time_limit, Some(2000));
+}
+
+#[test]
+fn a_spent_time_limit_is_a_nested_hdec() {
+    let mut m = Mock {
+        next_timer: 3000,
+        ..Mock::ready(exit(TRAP_HCALL, RESUME_HOST))
+    };
+    run_single_vcpu(&mut m, 50, LPCR);
+    assert!(!m.steps().contains(&"enter"));
+    assert_eq!(m.trap_recorded, Some(TRAP_NESTED_HV_DECREMENTER));
+}
+
+#[test]
+fn the_vpa_yield_count_is_odd_only_inside_the_guest() {
+    let mut m = Mock::ready(exit(TRAP_HCALL, RESUME_HOST));
+    run_single_vcpu(&mut m, !0, LPCR);
+    assert_eq!(m.yield_count, 2);
+    assert_eq!(m.steps(), entry_then(&["clear_ceded", "trace_run_exit"]));
+}
+
+#[test]
+fn h_enter_nested_goes_on_unless_an_escalation_is_pending() {
+    let nested = Exit {
+        r3: H_ENTER_NESTED,
+        ..exit(TRAP_HCALL, RESUME_HOST)
+    };
+    let mut m = Mock::ready(nested);
+    run_single_vcpu(&mut m, !0, LPCR);
+    assert_eq!(m.trap_recorded, Some(TRAP_SYSCALL));
+    assert!(m.steps().contains(&"handle_exit"));
+    assert_eq!(m.r3, None);
+
+    let mut m = Mock {
+        escalation_pending: true,
+        ..Mock::ready(nested)
+    };
+    assert_eq!(run_single_vcpu(&mut m, !0, LPCR), RESUME_GUEST);
+    assert_eq!(m.trap_recorded, Some(0));
+    assert_eq!(m.r3, Some(H_SUCCESS));
+}
+
+#[test]
+fn xics_hcalls_are_served_by_xive_unless_too_hard() {
+    for req in XICS_HCALLS {
+        let xirr = Exit {
+            r3: req,
+            ..exit(TRAP_HCALL, RESUME_HOST)
+        };
+        let mut m = Mock {
+            xics_ret: -4,
+            ..Mock::ready(xirr)
+        };
+        assert_eq!(run_single_vcpu(&mut m, !0, LPCR), RESUME_GUEST);
+        assert_eq!(m.r3, Some(-4i64 as u64), "negative returns sign-extend");
+        let mut m = Mock {
+            xics_ret: H_TOO_HARD,
+            ..Mock::ready(xirr)
+        };
+        assert_eq!(run_single_vcpu(&mut m, !0, LPCR), RESUME_HOST);
+        assert_eq!(m.trap_recorded, Some(TRAP_SYSCALL));
+        assert_eq!(m.r3, None);
+    }
+    assert!(!hcall_is_xics(H_CEDE));
+}
+
+#[test]
+fn problem_state_hcalls_are_never_handled_in_the_entry() {
+    let mut m = Mock::ready(Exit { pr: true, ..cede() });
     assert_eq!(run_single_vcpu(&mut m, !0, LPCR), RESUME_HOST);
-    assert!(!m.steps().contains(&"wait_begin"));
+    assert!(!m.steps().contains(&"cede"));
+    assert_eq!(m.trap_recorded, Some(TRAP_SYSCALL));
+}
+
+#[test]
+fn a_radix_guest_has_no_slb_to_save() {
+    let mut m = Mock {
+        radix: true,
+        ..Mock::ready(exit(TRAP_HCALL, RESUME_HOST))
+    };
+    run_single_vcpu(&mut m, !0, LPCR);
+    let s = m.steps();
+    let i = s.iter().position(|&x| x == "xive_pull").unwrap();
+    assert_eq!(s[i + 1], "slb_max=0");
+}
+
+#[test]
+fn a_nested_host_enters_through_c_whole() {
+    let mut m = Mock {
+        on_pseries: true,
+        ..Mock::ready(exit(TRAP_HCALL, RESUME_HOST))
+    };
+    run_single_vcpu(&mut m, !0, LPCR);
+    let s = m.steps();
+    let i = s.iter().position(|&x| x == "state_enter").unwrap();
+    assert_eq!(
+        &s[i..i + 4],
+        ["state_enter", "enter_pseries", "enter", "state_exit"]
+    );
+    assert!(!s.contains(&"xive_push"));
 }
