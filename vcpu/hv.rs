@@ -6,7 +6,7 @@
 //! kvm.ko, kvm-hv.ko and the powerpc arch code is here.
 
 use super::interrupt::{self, vector, Delivery, PendingInterrupts, Priority};
-use super::run::{self, HvVcpu, Refusal};
+use super::run::{self, Activity, HvVcpu, Refusal};
 use super::single::{self, P9Vcpu};
 use core::ptr;
 use kernel::{
@@ -215,6 +215,28 @@ impl PendingInterrupts for Hv {
 }
 
 impl HvVcpu for Hv {
+    #[cfg(CONFIG_KVM_BOOK3S_HV_P9_TIMING)]
+    fn account(&mut self, next: Activity) {
+        let vcpu = self.vcpu;
+        // SAFETY: `vcpu` is valid and its mutex held (type invariant): the
+        // timing fields are this thread's; the accumulators live in it.
+        unsafe {
+            let arch = &raw mut (*vcpu).arch;
+            let next = match next {
+                Activity::VcpuEntry => &raw mut (*arch).vcpu_entry,
+                Activity::GuestEntry => &raw mut (*arch).guest_entry,
+                Activity::Hcall => &raw mut (*arch).hcall,
+                Activity::PageFault => &raw mut (*arch).pg_fault,
+                Activity::VcpuExit => &raw mut (*arch).vcpu_exit,
+                Activity::Nothing => ptr::null_mut(),
+            };
+            bindings::accumulate_time(vcpu, next);
+        }
+    }
+
+    #[cfg(not(CONFIG_KVM_BOOK3S_HV_P9_TIMING))]
+    fn account(&mut self, _next: Activity) {}
+
     fn sane(&self) -> bool {
         // SAFETY: `vcpu` is valid (type invariant).
         unsafe { (*self.vcpu).arch.sane != 0 }

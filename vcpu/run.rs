@@ -56,9 +56,30 @@ pub(crate) enum Refusal {
     TransactionSuspended,
 }
 
+/// What the vcpu's exit timing (`CONFIG_KVM_BOOK3S_HV_P9_TIMING`, debugfs
+/// `kvm/VM/vcpuN/timings`) accounts the time from now on to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Activity {
+    /// `vcpu_entry`: from `KVM_RUN` to the first guest entry.
+    VcpuEntry,
+    /// `guest_entry`: from the run loop to the guest.
+    GuestEntry,
+    /// `hypercall`: an hcall exit, until the guest is entered again.
+    Hcall,
+    /// `page_fault`: a page fault exit, likewise.
+    PageFault,
+    /// `vcpu_exit`: from the last exit back to userspace.
+    VcpuExit,
+    /// Nothing: the timing of this `KVM_RUN` ends.
+    Nothing,
+}
+
 /// The operations `KVM_RUN` performs on an HV vcpu, in the terms of the C
 /// functions and fields they stand for.
 pub(crate) trait HvVcpu {
+    /// `accumulate_time`: ends the current activity's interval and starts
+    /// `next`'s (nothing without the timing option).
+    fn account(&mut self, next: Activity);
     /// `vcpu->arch.sane`.
     fn sane(&self) -> bool;
     /// `signal_pending(current)`.
@@ -112,7 +133,11 @@ pub(crate) trait HvVcpu {
 /// the guest was not entered at all. After a refusal nothing was changed but
 /// what [`Refusal`] describes; otherwise `start_running` and `stop_running`
 /// were called exactly once each, around every entry into the guest.
+///
+/// The time goes to [`Activity`]s where C's goes; like C, a refused
+/// `KVM_RUN` leaves `VcpuEntry` running, and the next one ends it.
 pub(crate) fn vcpu_run<V: HvVcpu>(v: &mut V) -> Result<i32, Refusal> {
+    v.account(Activity::VcpuEntry);
     if !v.sane() {
         return Err(Refusal::Insane);
     }
@@ -130,6 +155,7 @@ pub(crate) fn vcpu_run<V: HvVcpu>(v: &mut V) -> Result<i32, Refusal> {
     v.enter_busy_in_host();
 
     let r = loop {
+        v.account(Activity::GuestEntry);
         // The run functions would set the MMU up themselves; doing it here,
         // once the vcpu counts as running, keeps it in Rust, and they then
         // find it ready.
@@ -141,6 +167,7 @@ pub(crate) fn vcpu_run<V: HvVcpu>(v: &mut V) -> Result<i32, Refusal> {
         }
         let mut r = v.run_guest();
         if v.exit_is_papr_hcall() {
+            v.account(Activity::Hcall);
             if v.hcall_from_problem_state() {
                 // Never let userspace execute hcalls for the guest's
                 // problem state: go back in, where the guest gets it.
@@ -150,7 +177,10 @@ pub(crate) fn vcpu_run<V: HvVcpu>(v: &mut V) -> Result<i32, Refusal> {
             v.prepare_to_enter();
         } else {
             match Resume::of(r) {
-                Resume::PageFault => r = v.page_fault(),
+                Resume::PageFault => {
+                    v.account(Activity::PageFault);
+                    r = v.page_fault();
+                }
                 Resume::Passthrough => r = v.passthrough(),
                 Resume::Guest | Resume::Host => {}
             }
@@ -159,6 +189,8 @@ pub(crate) fn vcpu_run<V: HvVcpu>(v: &mut V) -> Result<i32, Refusal> {
             break r;
         }
     };
+    v.account(Activity::VcpuExit);
     v.stop_running();
+    v.account(Activity::Nothing);
     Ok(r)
 }

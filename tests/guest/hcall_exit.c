@@ -11,6 +11,10 @@
  * KVM_EXIT_PAPR_HCALL with the guest's number and arguments, and the value
  * userspace puts in run->papr_hcall.ret must come back to the guest in r3.
  *
+ * With the exit timing of CONFIG_KVM_BOOK3S_HV_P9_TIMING, the vcpu's debugfs
+ * "timings" must then count one vcpu_entry, hypercall and vcpu_exit per
+ * KVM_RUN, and at least one guest_entry per KVM_RUN and page fault.
+ *
  * It also checks that KVM_RUN on a vcpu without PAPR enabled fails with
  * -EINVAL and KVM_EXIT_INTERNAL_ERROR, and with a signal pending fails with
  * -EINTR and KVM_EXIT_INTR without entering the guest.
@@ -78,18 +82,64 @@ err:
 	return -1;
 }
 
+/* Reads the count of `name` from a vcpu's debugfs timings. */
+static long timing_count(const char *text, const char *name)
+{
+	char key[32];
+	const char *p;
+
+	snprintf(key, sizeof(key), "%s: ", name);
+	p = strstr(text, key);
+	return p ? strtol(p + strlen(key), NULL, 10) : -1;
+}
+
+/* The exit timing of the VM's vcpu 0 after `runs` KVM_RUNs. */
+static void check_timings(struct vm *v, unsigned int runs, const char *name)
+{
+	long entry, guest_entry, hcall, fault, vexit;
+	struct verdict vd = { 0 };
+	char path[96], text[1024];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/vcpu0/timings", getpid(), v->vm);
+	fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		result(1, name, errno == ENOENT ? "no vcpu timings (exit timing off, or POWER8 with P9 timing)" : strerror(errno));
+		return;
+	}
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	text[n > 0 ? n : 0] = 0;
+	entry = timing_count(text, "vcpu_entry");
+	guest_entry = timing_count(text, "guest_entry");
+	hcall = timing_count(text, "hypercall");
+	fault = timing_count(text, "page_fault");
+	vexit = timing_count(text, "vcpu_exit");
+	if (entry != (long)runs || hcall != (long)runs || vexit != (long)runs ||
+	    fault < 0 || guest_entry < (long)runs + fault)
+		fail(&vd, "vcpu_entry %ld hypercall %ld vcpu_exit %ld (want %u each), "
+		     "guest_entry %ld (want >= %u + page_fault %ld)", entry, hcall, vexit, runs,
+		     guest_entry, runs, fault);
+	if (verbose || vd.failed)
+		diag("%s", text);
+	report(&vd, name);
+}
+
 static void test_mmu(int kvm, enum mmu mmu, const char *skip)
 {
-	static const char *const tests[] = { "vm_setup", "hcall_exit", "hcall_return", "hcall_regs" };
+	static const char *const tests[] = {
+		"vm_setup", "hcall_exit", "hcall_return", "hcall_regs", "exit_timings"
+	};
 	struct vm v = VM_INIT(kvm);
 	struct verdict exits = { 0 }, ret = { 0 }, regs_v = { 0 };
 	uint64_t prev = R15_INIT;
-	unsigned int i;
+	unsigned int i, runs = 0;
 	char t[64];
 
 #define NAME(n) (snprintf(t, sizeof(t), "%s_%s", mmu_name[mmu], n), t)
 	if (skip) {
-		for (i = 0; i < 4; i++)
+		for (i = 0; i < 5; i++)
 			result(1, NAME(tests[i]), skip);
 		return;
 	}
@@ -98,7 +148,11 @@ static void test_mmu(int kvm, enum mmu mmu, const char *skip)
 		fail(&exits, "no VM");
 		fail(&ret, "no VM");
 		fail(&regs_v, "no VM");
-		goto out;
+		report(&exits, NAME("hcall_exit"));
+		report(&ret, NAME("hcall_return"));
+		report(&regs_v, NAME("hcall_regs"));
+		result(0, NAME("exit_timings"), NULL);
+		goto close;
 	}
 	result(1, NAME("vm_setup"), NULL);
 
@@ -109,6 +163,7 @@ static void test_mmu(int kvm, enum mmu mmu, const char *skip)
 		const char *fatal = NULL;
 		char why[128];
 
+		runs++;
 		if (r) {
 			snprintf(why, sizeof(why), "round %u: KVM_RUN: %s (exit_reason %u)", i,
 				 strerror(-r), v.run->exit_reason);
@@ -161,10 +216,11 @@ static void test_mmu(int kvm, enum mmu mmu, const char *skip)
 			     (unsigned long long)a[1], (unsigned long long)a[2],
 			     (unsigned long long)prev);
 	}
-out:
 	report(&exits, NAME("hcall_exit"));
 	report(&ret, NAME("hcall_return"));
 	report(&regs_v, NAME("hcall_regs"));
+	check_timings(&v, runs, NAME("exit_timings"));
+close:
 	vm_close(&v);
 #undef NAME
 }
@@ -234,7 +290,7 @@ int main(int argc, char **argv)
 		argv++;
 		argc--;
 	}
-	kvm = ktap_begin(argc > 1 ? argv[1] : "hcall_exit", 10);
+	kvm = ktap_begin(argc > 1 ? argv[1] : "hcall_exit", 12);
 	if (kvm < 0)
 		return 1;
 	diag("host: radix guests %s, ISA v3 HPT guests %s",

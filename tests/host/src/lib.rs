@@ -73,7 +73,7 @@ mod takeover_tests {
 mod run;
 
 mod run_tests {
-    use super::run::{vcpu_run, HvVcpu, Refusal, Resume, RESUME_GUEST};
+    use super::run::{vcpu_run, Activity, HvVcpu, Refusal, Resume, RESUME_GUEST};
     use std::collections::VecDeque;
 
     const RESUME_HOST: i32 = 2;
@@ -122,9 +122,13 @@ mod run_tests {
         last: Option<Exit>,
         log: Vec<&'static str>,
         running: i32,
+        timing: Vec<Activity>,
     }
 
     impl HvVcpu for Mock {
+        fn account(&mut self, next: Activity) {
+            self.timing.push(next);
+        }
         fn sane(&self) -> bool {
             !self.insane
         }
@@ -217,6 +221,58 @@ mod run_tests {
 
     fn entry_then(rest: &[&'static str]) -> Vec<&'static str> {
         ENTRY.iter().chain(rest).copied().collect()
+    }
+
+    #[test]
+    fn time_is_accounted_where_c_accounts_it() {
+        use Activity::*;
+        let mut m = Mock {
+            exits: [hcall(), exit(RESUME_PAGE_FAULT), hcall()].into(),
+            hcall_results: [RESUME_GUEST, RESUME_HOST].into(),
+            fault_results: [RESUME_GUEST].into(),
+            ..Mock::ready()
+        };
+        assert_eq!(vcpu_run(&mut m), Ok(RESUME_HOST));
+        assert_eq!(
+            m.timing,
+            [
+                VcpuEntry, GuestEntry, Hcall, GuestEntry, PageFault, GuestEntry, Hcall, VcpuExit,
+                Nothing
+            ]
+        );
+        // The end comes after the vcpu stopped running.
+        assert_eq!(m.log.last(), Some(&"stop"));
+    }
+
+    #[test]
+    fn a_refused_run_leaves_its_entry_timing_open_as_c_does() {
+        let mut m = Mock {
+            insane: true,
+            ..Mock::ready()
+        };
+        assert_eq!(vcpu_run(&mut m), Err(Refusal::Insane));
+        assert_eq!(m.timing, [Activity::VcpuEntry]);
+    }
+
+    #[test]
+    fn a_problem_state_hcall_is_timed_as_an_hcall() {
+        let mut m = Mock {
+            exits: [
+                Exit {
+                    problem_state: true,
+                    ..hcall()
+                },
+                exit(RESUME_HOST),
+            ]
+            .into(),
+            ..Mock::ready()
+        };
+        vcpu_run(&mut m).unwrap();
+        use Activity::*;
+        assert_eq!(
+            m.timing,
+            [VcpuEntry, GuestEntry, Hcall, GuestEntry, VcpuExit, Nothing]
+        );
     }
 
     #[test]
