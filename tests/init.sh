@@ -156,10 +156,11 @@ unload_all() {
 
 check_all() {
 	echo "KTAP version 1"
-	echo "1..21"
+	echo "1..24"
 	check modprobe_kvm_hv modprobe kvm_hv
 	subtest hcall_exit.kvm-hv hcall_exit
 	subtest interrupts.kvm-hv interrupts
+	subtest smp.kvm-hv smp
 	check allocate_htab.kvm-hv allocate_htab
 	check modprobe_kvm_hv_rs modprobe kvm_hv_rs
 	check rs_holds_kvm_hv sh -c '[ "$(cat /sys/module/kvm_hv/refcnt)" = 1 ]'
@@ -170,10 +171,12 @@ check_all() {
 	subtest hcall_exit.kvm_hv_rs hcall_exit
 	check rs_hpt_alloc_source rs_hpt_alloc_source
 	subtest interrupts.kvm_hv_rs interrupts
+	subtest smp.kvm_hv_rs smp
 	check allocate_htab.kvm_hv_rs allocate_htab
 	check rs_unload_restores_c_table rs_unload_restores_c
 	subtest hcall_exit.kvm-hv_after_rs hcall_exit
 	subtest interrupts.kvm-hv_after_rs interrupts
+	subtest smp.kvm-hv_after_rs smp
 	check rs_load_refused_with_c_vm rs_load_refused_with_c_vm
 	check rs_load_refused_without_kvm_hv rs_load_refused_without_kvm_hv
 	check rs_modprobe_pulls_kvm_hv rs_modprobe_pulls_kvm_hv

@@ -200,6 +200,58 @@ static inline const char *mmu_skip(int kvm, enum mmu mmu)
 }
 
 /*
+ * Creates vcpu `id` of v's VM into *fd and *run, with PAPR enabled if
+ * `papr`, interrupts little-endian (LPCR[ILE]), at CODE_ADDR in GUEST_MSR.
+ * On failure says why and returns -1.
+ */
+static inline int vcpu_create(struct vm *v, int id, int papr, int *fd, struct kvm_run **run)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_PPC_PAPR };
+	struct kvm_regs regs;
+	uint64_t lpcr;
+	struct kvm_one_reg one = { .id = KVM_REG_PPC_LPCR_64, .addr = (uintptr_t)&lpcr };
+	int r;
+
+	*fd = ioctl(v->vm, KVM_CREATE_VCPU, id);
+	if (*fd < 0) {
+		diag("KVM_CREATE_VCPU(%d): %s", id, strerror(errno));
+		return -1;
+	}
+	v->run_size = ioctl(v->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	*run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	if (*run == MAP_FAILED) {
+		*run = NULL;
+		diag("mmap kvm_run: %s", strerror(errno));
+		return -1;
+	}
+	if (papr && ioctl(*fd, KVM_ENABLE_CAP, &cap)) {
+		diag("KVM_ENABLE_CAP(PAPR): %s", strerror(errno));
+		return -1;
+	}
+	/* Interrupts in little-endian mode, so the vectors above decode. */
+	if (ioctl(*fd, KVM_GET_ONE_REG, &one)) {
+		diag("KVM_GET_ONE_REG(LPCR): %s", strerror(errno));
+		return -1;
+	}
+	lpcr |= LPCR_ILE;
+	if (ioctl(*fd, KVM_SET_ONE_REG, &one)) {
+		diag("KVM_SET_ONE_REG(LPCR): %s", strerror(errno));
+		return -1;
+	}
+	r = ioctl(*fd, KVM_GET_REGS, &regs);
+	if (!r) {
+		regs.pc = CODE_ADDR;
+		regs.msr = GUEST_MSR;
+		r = ioctl(*fd, KVM_SET_REGS, &regs);
+	}
+	if (r) {
+		diag("KVM_GET/SET_REGS: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Creates the VM (of MMU mode `mmu`) and its vcpu, with PAPR enabled if
  * `papr`, and guest memory holding the vectors and what `write_guest` puts
  * at CODE_ADDR. On failure says why and returns -1.
@@ -209,12 +261,6 @@ static inline int vm_create(struct vm *v, enum mmu mmu, int papr, void (*write_g
 	struct kvm_userspace_memory_region region = {
 		.slot = 0, .guest_phys_addr = 0, .memory_size = MEM_SIZE,
 	};
-	struct kvm_enable_cap cap = { .cap = KVM_CAP_PPC_PAPR };
-	struct kvm_regs regs;
-	uint64_t lpcr;
-	struct kvm_one_reg one = { .id = KVM_REG_PPC_LPCR_64, .addr = (uintptr_t)&lpcr };
-	int r;
-
 	v->vm = ioctl(v->kvm, KVM_CREATE_VM, KVM_VM_PPC_HV);
 	if (v->vm < 0) {
 		diag("KVM_CREATE_VM: %s", strerror(errno));
@@ -246,43 +292,7 @@ static inline int vm_create(struct vm *v, enum mmu mmu, int papr, void (*write_g
 		diag("KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
 		return -1;
 	}
-	v->vcpu = ioctl(v->vm, KVM_CREATE_VCPU, 0);
-	if (v->vcpu < 0) {
-		diag("KVM_CREATE_VCPU: %s", strerror(errno));
-		return -1;
-	}
-	v->run_size = ioctl(v->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->vcpu, 0);
-	if (v->run == MAP_FAILED) {
-		v->run = NULL;
-		diag("mmap kvm_run: %s", strerror(errno));
-		return -1;
-	}
-	if (papr && ioctl(v->vcpu, KVM_ENABLE_CAP, &cap)) {
-		diag("KVM_ENABLE_CAP(PAPR): %s", strerror(errno));
-		return -1;
-	}
-	/* Interrupts in little-endian mode, so the vectors above decode. */
-	if (ioctl(v->vcpu, KVM_GET_ONE_REG, &one)) {
-		diag("KVM_GET_ONE_REG(LPCR): %s", strerror(errno));
-		return -1;
-	}
-	lpcr |= LPCR_ILE;
-	if (ioctl(v->vcpu, KVM_SET_ONE_REG, &one)) {
-		diag("KVM_SET_ONE_REG(LPCR): %s", strerror(errno));
-		return -1;
-	}
-	r = ioctl(v->vcpu, KVM_GET_REGS, &regs);
-	if (!r) {
-		regs.pc = CODE_ADDR;
-		regs.msr = GUEST_MSR;
-		r = ioctl(v->vcpu, KVM_SET_REGS, &regs);
-	}
-	if (r) {
-		diag("KVM_GET/SET_REGS: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	return vcpu_create(v, 0, papr, &v->vcpu, &v->run);
 }
 
 /* KVM_RUN, interrupted by SIGALRM after `ms` (KVM_RUN then gives EINTR). */
