@@ -29,9 +29,7 @@ const _: () = {
     assert!(interrupt::LPCR_AIL == bindings::LPCR_AIL as u64);
     assert!(interrupt::LPCR_AIL_3 == bindings::LPCR_AIL_3 as u64);
     assert!(interrupt::SRR1_MSR_BITS == bindings::SRR1_MSR_BITS as u64);
-    assert!(single::MSR_EE == bindings::MSR_EE as u64);
     assert!(single::LPCR_MER == bindings::LPCR_MER as u64);
-    assert!(single::TRAP_SYSCALL == bindings::BOOK3S_INTERRUPT_SYSCALL);
     assert!(single::H_ENTER_NESTED == bindings::H_ENTER_NESTED as u64);
     assert!(single::MSR_PR == bindings::MSR_PR as u64);
     assert!(single::TRAP_HV_DECREMENTER == bindings::BOOK3S_INTERRUPT_HV_DECREMENTER);
@@ -492,14 +490,6 @@ impl P9Vcpu for P9Entry<'_> {
         self.hv.mmu_ready()
     }
 
-    fn setup_mmu(&mut self) -> Result<(), i32> {
-        self.hv.setup_mmu()
-    }
-
-    fn fail_entry(&mut self) {
-        self.hv.set_exit_reason(bindings::KVM_EXIT_FAIL_ENTRY);
-    }
-
     fn set_ret(&mut self, r: i32) {
         // SAFETY: `vcpu` is valid (type invariant).
         unsafe { (*self.vcpu()).arch.ret = r };
@@ -564,7 +554,7 @@ impl P9Vcpu for P9Entry<'_> {
     }
 
     fn external_pending(&self) -> bool {
-        self.hv.pending() & (1 << Priority::External.bit()) != 0
+        Priority::External.is_in(self.hv.pending())
             // SAFETY: `vcpu` is valid (type invariant).
             || unsafe { bindings::kvmhv_xive_interrupt_pending(self.vcpu()) }
     }

@@ -119,6 +119,11 @@ impl Priority {
         self as u32
     }
 
+    /// Whether it is queued in the pending word `pending`.
+    pub(crate) fn is_in(self, pending: u64) -> bool {
+        pending & (1 << self.bit()) != 0
+    }
+
     /// The vector it is delivered at.
     pub(crate) fn vector(self) -> u32 {
         use Priority::*;

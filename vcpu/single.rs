@@ -4,8 +4,8 @@
 //! `kvmhv_run_single_vcpu` and, on bare metal, `kvmhv_p9_guest_entry`.
 //!
 //! [`run_single_vcpu`] orders the steps of an entry and takes every decision
-//! between them: whether the MMU needs setting up, whether to give up the
-//! entry for pending work, how a pending external interrupt reaches the
+//! between them: whether to give up the entry for pending work or an MMU
+//! reset, how a pending external interrupt reaches the
 //! guest (delivered now, or signalled through LPCR[MER]), whether the exit
 //! leaves a stale decrementer interrupt queued, and whether the vcpu blocks
 //! after an H_CEDE, until when and how it wakes. [`guest_entry`] brings the
@@ -17,17 +17,14 @@
 //! Only the vcpu's own entries come here: a nested guest's (`H_ENTER_NESTED`)
 //! go through kvm-hv's C, which `kvmhv_enter_nested_guest` calls directly.
 
+use super::interrupt::{vector, MSR_EE};
 use super::run::{Resume, RESUME_GUEST};
 
-/// `MSR_EE`: external interrupts enabled.
-pub(crate) const MSR_EE: u64 = 1 << 15;
 /// `MSR_PR`: problem state.
 pub(crate) const MSR_PR: u64 = 1 << 14;
 /// `LPCR_MER`: mediated external request, an external interrupt the guest
 /// takes as soon as it sets MSR[EE].
 pub(crate) const LPCR_MER: u64 = 1 << 11;
-/// `BOOK3S_INTERRUPT_SYSCALL`: the trap of an `sc`, hcalls included.
-pub(crate) const TRAP_SYSCALL: u32 = 0xc00;
 /// `BOOK3S_INTERRUPT_HV_DECREMENTER`: the host's timer is due.
 pub(crate) const TRAP_HV_DECREMENTER: u32 = 0x980;
 /// `BOOK3S_INTERRUPT_NESTED_HV_DECREMENTER`: a nested guest's time is up.
@@ -54,10 +51,6 @@ pub(crate) trait P9Vcpu {
     fn begin(&mut self);
     /// `kvm->arch.mmu_ready`.
     fn mmu_ready(&self) -> bool;
-    /// `kvmhv_setup_mmu` (the Rust one of `hpt/`).
-    fn setup_mmu(&mut self) -> Result<(), i32>;
-    /// `KVM_EXIT_FAIL_ENTRY` with hardware reason 0.
-    fn fail_entry(&mut self);
     /// Sets `vcpu->arch.ret`.
     fn set_ret(&mut self, r: i32);
     /// `vcpu->arch.ret`.
@@ -192,7 +185,7 @@ pub(crate) fn set_timer<V: P9Vcpu>(v: &mut V) {
 /// the decrementer is positive again at `tb`, or the exit is an L1's
 /// `H_ENTER_NESTED`, after which L2 owns the decrementer.
 pub(crate) fn dec_is_stale(tb: u64, expires: u64, trap: u32, r3: u64) -> bool {
-    tb < expires || (trap == TRAP_SYSCALL && r3 == H_ENTER_NESTED)
+    tb < expires || (trap == vector::SYSCALL && r3 == H_ENTER_NESTED)
 }
 
 /// The LPCR to enter with, and whether to deliver an external interrupt
@@ -229,13 +222,9 @@ pub(crate) fn run_single_vcpu<V: P9Vcpu>(v: &mut V, time_limit: u64, lpcr: u64) 
 }
 
 fn enter_and_handle<V: P9Vcpu>(v: &mut V, time_limit: u64, lpcr: u64) {
-    if !v.mmu_ready() {
-        if let Err(err) = v.setup_mmu() {
-            v.fail_entry();
-            v.set_ret(err);
-            return;
-        }
-    }
+    // Unlike C's, this entry does not set the MMU up: its only caller,
+    // `run::vcpu_run`, does just before. An HPT reset that starts after that
+    // is caught with interrupts off below, and the caller sets it up again.
     let r = v.handle_work();
     if r != 0 {
         v.set_ret(r);
@@ -329,7 +318,7 @@ pub(crate) fn guest_entry<V: P9Vcpu>(v: &mut V, time_limit: u64, lpcr: u64, tb: 
     let mut trap = v.enter_p9(time_limit, lpcr, tb);
     v.set_in_guest(false);
 
-    if trap == TRAP_SYSCALL && v.msr() & MSR_PR == 0 {
+    if trap == vector::SYSCALL && v.msr() & MSR_PR == 0 {
         let req = v.gpr3();
         if let Some(r3) = early_hcall(v, req) {
             v.set_gpr3(r3);

@@ -307,3 +307,12 @@ fn a_transaction_is_suspended_by_the_interrupt() {
     let d = Delivery::new(vector::EXTERNAL, 0, GUEST_MSR, 0, INTR_MSR, 0);
     assert_eq!(d.msr, INTR_MSR);
 }
+
+#[test]
+fn a_priority_is_in_the_pending_word_at_its_bit() {
+    let pending = (1 << Priority::External.bit()) | (1 << Priority::SystemReset.bit());
+    assert!(Priority::External.is_in(pending));
+    assert!(Priority::SystemReset.is_in(pending));
+    assert!(!Priority::Decrementer.is_in(pending));
+    assert!(!Priority::External.is_in(0));
+}
