@@ -39,13 +39,10 @@
  */
 #include "vmtest.h"
 
-#define H_READY		0x7010	/* no such hcall: KVM exits to userspace */
-#define H_CEDE		0xe0
 #define ILLEGAL_ADDR	(CODE_ADDR + 0x100)
 #define CEDE_ADDR	(CODE_ADDR + 0x200)
 #define XIRR_ADDR	(CODE_ADDR + 0x300)
 #define H_XIRR		0x74
-#define DEC_FAR		0x7fff0000UL	/* timebase ticks: seconds */
 #define DEC_SOON	0x100000UL	/* 2 ms at 512 MHz */
 #define SRR1_PROGILL	0x00080000UL
 #define SRR1_MSR_BITS	(~0x783f0000UL)
@@ -60,13 +57,7 @@ static void write_guest(uint32_t *mem)
 	*p++ = b(0);
 	mem[ILLEGAL_ADDR / 4] = 0;	/* not an instruction */
 
-	p = mem + CEDE_ADDR / 4;
-	*p++ = li(3, H_CEDE);
-	*p++ = SC1;
-	*p++ = mr(4, 3);		/* H_CEDE's return value */
-	*p++ = li(3, H_READY);
-	*p++ = SC1;
-	*p++ = b(0);
+	write_cede(mem + CEDE_ADDR / 4);
 
 	p = mem + XIRR_ADDR / 4;
 	*p++ = li(3, H_XIRR);
@@ -74,22 +65,10 @@ static void write_guest(uint32_t *mem)
 	*p++ = b(0);
 }
 
-/*
- * Puts the vcpu at `pc` with MSR = GUEST_MSR | `msr_extra`, and its
- * decrementer `dec` ticks away. A vcpu's decrementer starts expired: with
- * EE on the guest would take 0x900 first unless it is moved away.
- */
+/* Puts the vcpu at `pc` with MSR = GUEST_MSR | `msr_extra`, DEC `dec` away. */
 static int set_entry(struct vm *v, uint64_t pc, uint64_t msr_extra, uint64_t dec)
 {
-	uint64_t expiry = __builtin_ppc_get_timebase() + dec;
-	struct kvm_one_reg reg = { .id = KVM_REG_PPC_DEC_EXPIRY, .addr = (uintptr_t)&expiry };
-	struct kvm_regs regs;
-
-	if (ioctl(v->vcpu, KVM_SET_ONE_REG, &reg) || ioctl(v->vcpu, KVM_GET_REGS, &regs))
-		return -1;
-	regs.pc = pc;
-	regs.msr = GUEST_MSR | msr_extra;
-	return ioctl(v->vcpu, KVM_SET_REGS, &regs);
+	return vcpu_place(v->vcpu, pc, GUEST_MSR | msr_extra, dec);
 }
 
 static int irq_line(struct vm *v, unsigned int how)

@@ -25,12 +25,9 @@
 
 #include "vmtest.h"
 
-#define H_CEDE		0xe0
 #define H_PROD		0xe8
-#define H_READY		0x7010	/* no such hcall: KVM exits to userspace */
 #define H_DONE		0x7011
 #define CEDER_ADDR	(CODE_ADDR + 0x100)
-#define DEC_FAR		0x7fff0000UL	/* timebase ticks: seconds */
 
 static void write_guest(uint32_t *mem)
 {
@@ -46,13 +43,7 @@ static void write_guest(uint32_t *mem)
 	*p++ = b(0);
 
 	/* vcpu 1: cede, report the result. */
-	p = mem + CEDER_ADDR / 4;
-	*p++ = li(3, H_CEDE);
-	*p++ = SC1;
-	*p++ = mr(4, 3);
-	*p++ = li(3, H_READY);
-	*p++ = SC1;
-	*p++ = b(0);
+	write_cede(mem + CEDER_ADDR / 4);
 }
 
 struct ceder {
@@ -102,19 +93,6 @@ static void *ceder_thread(void *arg)
 	return NULL;
 }
 
-/* Moves the decrementer of vcpu `fd` seconds away, and its PC to `pc`. */
-static int prepare(int fd, uint64_t pc)
-{
-	uint64_t expiry = __builtin_ppc_get_timebase() + DEC_FAR;
-	struct kvm_one_reg reg = { .id = KVM_REG_PPC_DEC_EXPIRY, .addr = (uintptr_t)&expiry };
-	struct kvm_regs regs;
-
-	if (ioctl(fd, KVM_SET_ONE_REG, &reg) || ioctl(fd, KVM_GET_REGS, &regs))
-		return -1;
-	regs.pc = pc;
-	return ioctl(fd, KVM_SET_REGS, &regs);
-}
-
 static void check_exit(struct verdict *vd, const char *who, int r, struct kvm_run *run,
 		       uint64_t nr)
 {
@@ -147,7 +125,8 @@ static void test_mmu(int kvm, enum mmu mmu, const char *skip)
 		return;
 	}
 	if (vm_create(&v, mmu, 1, write_guest) || vcpu_create(&v, 1, 1, &c.fd, &c.run) ||
-	    prepare(v.vcpu, CODE_ADDR) || prepare(c.fd, CEDER_ADDR)) {
+	    vcpu_place(v.vcpu, CODE_ADDR, GUEST_MSR, DEC_FAR) ||
+	    vcpu_place(c.fd, CEDER_ADDR, GUEST_MSR, DEC_FAR)) {
 		fail(&vd, "no VM with two vcpus: %s", strerror(errno));
 		goto out;
 	}

@@ -31,6 +31,9 @@
 #define MEM_SIZE	(64UL << 20)
 #define CODE_ADDR	0x1000UL
 #define H_VECTOR	0x6000	/* + vector: the guest took that interrupt */
+#define H_READY		0x7010	/* no such hcall: KVM exits to userspace */
+#define H_CEDE		0xe0
+#define DEC_FAR		0x7fff0000UL	/* decrementer ticks: seconds away */
 #define RUN_TIMEOUT_S	30
 
 #define MSR_SF		(1UL << 63)
@@ -249,6 +252,35 @@ static inline int vcpu_create(struct vm *v, int id, int papr, int *fd, struct kv
 		return -1;
 	}
 	return 0;
+}
+
+/* At `p`, guest code that cedes, then reports H_CEDE's r3 in r4 with H_READY. */
+static inline void write_cede(uint32_t *p)
+{
+	*p++ = li(3, H_CEDE);
+	*p++ = SC1;
+	*p++ = mr(4, 3);
+	*p++ = li(3, H_READY);
+	*p++ = SC1;
+	*p = b(0);
+}
+
+/*
+ * Puts vcpu `fd` at `pc` with `msr`, its decrementer `dec` ticks away. A
+ * vcpu's decrementer starts expired: with EE on, the guest would take 0x900
+ * first unless it is moved away.
+ */
+static inline int vcpu_place(int fd, uint64_t pc, uint64_t msr, uint64_t dec)
+{
+	uint64_t expiry = __builtin_ppc_get_timebase() + dec;
+	struct kvm_one_reg reg = { .id = KVM_REG_PPC_DEC_EXPIRY, .addr = (uintptr_t)&expiry };
+	struct kvm_regs regs;
+
+	if (ioctl(fd, KVM_SET_ONE_REG, &reg) || ioctl(fd, KVM_GET_REGS, &regs))
+		return -1;
+	regs.pc = pc;
+	regs.msr = msr;
+	return ioctl(fd, KVM_SET_REGS, &regs);
 }
 
 /*
