@@ -8,6 +8,8 @@
 use super::interrupt::{self, vector, Delivery, PendingInterrupts, Priority};
 use super::run::{self, Activity, HvVcpu, Refusal};
 use super::single::{self, P9Vcpu};
+use super::vcore;
+use super::vcore_hv::P8Run;
 use core::ptr;
 use kernel::{
     bindings, current,
@@ -81,7 +83,7 @@ const _: () = {
     assert!(vector::FAC_UNAVAIL == bindings::BOOK3S_INTERRUPT_FAC_UNAVAIL);
 };
 
-fn cpu_has(feature: usize) -> bool {
+pub(super) fn cpu_has(feature: usize) -> bool {
     // SAFETY: reads the boot-time CPU feature bits; no other effect.
     unsafe { bindings::cpu_has_feature(feature) }
 }
@@ -95,17 +97,23 @@ fn cpu_has(feature: usize) -> bool {
 /// value exists: kvm.ko's `KVM_RUN` path takes it before calling the op. So
 /// `vcpu->run`, `vcpu->kvm`, `kvm->mm` and `vcpu->arch.vcore` are valid, and
 /// the vcpu's own fields are not written by anyone else meanwhile.
-struct Hv {
-    vcpu: *mut bindings::kvm_vcpu,
+///
+/// On POWER8 the runner of a vcore also acts on the vcore's other runnable
+/// vcpus (`vcpu/vcore_hv.rs`): their own threads are in `KVM_RUN` too,
+/// holding their mutexes and waiting for the runner, and the runner holds
+/// the vcore's lock, or the vcore is `Exiting` and they cannot run, as in
+/// C's `kvmppc_run_core`.
+pub(super) struct Hv {
+    pub(super) vcpu: *mut bindings::kvm_vcpu,
 }
 
 impl Hv {
-    fn kvm(&self) -> *mut bindings::kvm {
+    pub(super) fn kvm(&self) -> *mut bindings::kvm {
         // SAFETY: `vcpu` is valid (type invariant).
         unsafe { (*self.vcpu).kvm }
     }
 
-    fn vcore(&self) -> *mut bindings::kvmppc_vcore {
+    pub(super) fn vcore(&self) -> *mut bindings::kvmppc_vcore {
         // SAFETY: `vcpu` is valid (type invariant).
         unsafe { (*self.vcpu).arch.vcore }
     }
@@ -115,9 +123,64 @@ impl Hv {
         unsafe { (*self.vcpu).run }
     }
 
+    /// A decrementer interrupt is queued.
+    pub(super) fn dec_pending(&self) -> bool {
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { bindings::kvmppc_core_pending_dec(self.vcpu) != 0 }
+    }
+
+    /// When the decrementer expires, in host timebase.
+    pub(super) fn dec_expires(&self) -> u64 {
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { bindings::kvmppc_dec_expires_host_tb(self.vcpu) }
+    }
+
+    /// `kvmppc_core_dequeue_dec`.
+    pub(super) fn dequeue_dec(&mut self) {
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { bindings::kvmppc_core_dequeue_dec(self.vcpu) };
+    }
+
+    /// `kvmppc_core_queue_dec`.
+    pub(super) fn queue_dec(&mut self) {
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { bindings::kvmppc_core_queue_dec(self.vcpu) };
+    }
+
+    /// `trace_kvm_guest_enter` (`exit` false) or `_exit` (true).
+    pub(super) fn trace_guest(&mut self, exit: bool) {
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { bindings::kvmhv_trace_guest(self.vcpu, exit) };
+    }
+
+    /// A signal exit: `signal_exits` counted, `KVM_EXIT_INTR`.
+    pub(super) fn signal_exit(&mut self) {
+        self.set_exit_reason(bindings::KVM_EXIT_INTR);
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { (*self.vcpu).stat.signal_exits += 1 };
+    }
+
+    /// Starts the decrementer timer, due in `ticks`; its callback wakes
+    /// the vcpu.
+    pub(super) fn start_timer(&mut self, ticks: u64) {
+        let vcpu = self.vcpu;
+        // SAFETY: `vcpu` is valid (type invariant); `dec_timer` was set up
+        // when the vcpu was created, and its callback wakes the vcpu.
+        unsafe {
+            let ns = bindings::tb_to_ns(ticks);
+            bindings::hrtimer_start_range_ns(
+                &raw mut (*vcpu).arch.dec_timer,
+                ns as bindings::ktime_t,
+                0,
+                bindings::hrtimer_mode_HRTIMER_MODE_REL,
+            );
+            (*vcpu).arch.timer_running = true;
+        }
+    }
+
     /// Sets the exit reason; for `KVM_EXIT_FAIL_ENTRY` also its (unknown)
     /// hardware reason.
-    fn set_exit_reason(&mut self, reason: u32) {
+    pub(super) fn set_exit_reason(&mut self, reason: u32) {
         let run = self.run();
         // SAFETY: `run` is the vcpu's `kvm_run` page (type invariant); it is
         // shared with userspace, which does not run this vcpu meanwhile.
@@ -349,7 +412,7 @@ impl HvVcpu for Hv {
         // entry above (state BUSY_IN_HOST, counted in `vcpus_running`).
         unsafe {
             if !cpu_has(bindings::CPU_FTR_ARCH_300) {
-                return bindings::kvmppc_run_vcpu(self.vcpu);
+                return vcore::run_vcpu(&mut P8Run::new(self));
             }
             let lpcr = (*self.vcore()).lpcr as u64;
             // `nested` is set only while kvmhv_enter_nested_guest() runs
@@ -598,8 +661,7 @@ impl P9Vcpu for P9Entry<'_> {
     }
 
     fn trace_guest(&mut self, exit: bool) {
-        // SAFETY: `vcpu` is valid (type invariant).
-        unsafe { bindings::kvmhv_trace_guest(self.vcpu(), exit) };
+        self.hv.trace_guest(exit);
     }
 
     fn guest_state_enter(&mut self) {
@@ -750,13 +812,11 @@ impl P9Vcpu for P9Entry<'_> {
     }
 
     fn dec_pending(&self) -> bool {
-        // SAFETY: `vcpu` is valid (type invariant).
-        unsafe { bindings::kvmppc_core_pending_dec(self.vcpu()) != 0 }
+        self.hv.dec_pending()
     }
 
     fn dec_expires(&self) -> u64 {
-        // SAFETY: `vcpu` is valid (type invariant).
-        unsafe { bindings::kvmppc_dec_expires_host_tb(self.vcpu()) }
+        self.hv.dec_expires()
     }
 
     fn gpr3(&self) -> u64 {
@@ -767,13 +827,11 @@ impl P9Vcpu for P9Entry<'_> {
     }
 
     fn dequeue_dec(&mut self) {
-        // SAFETY: `vcpu` is valid (type invariant).
-        unsafe { bindings::kvmppc_core_dequeue_dec(self.vcpu()) };
+        self.hv.dequeue_dec();
     }
 
     fn queue_dec(&mut self) {
-        // SAFETY: `vcpu` is valid (type invariant).
-        unsafe { bindings::kvmppc_core_queue_dec(self.vcpu()) };
+        self.hv.queue_dec();
     }
 
     fn handle_exit(&mut self) -> i32 {
@@ -788,19 +846,7 @@ impl P9Vcpu for P9Entry<'_> {
     }
 
     fn start_timer(&mut self, ticks: u64) {
-        let vcpu = self.vcpu();
-        // SAFETY: `vcpu` is valid (type invariant); `dec_timer` was set up
-        // when the vcpu was created, and its callback wakes the vcpu.
-        unsafe {
-            let ns = bindings::tb_to_ns(ticks);
-            bindings::hrtimer_start_range_ns(
-                &raw mut (*vcpu).arch.dec_timer,
-                ns as bindings::ktime_t,
-                0,
-                bindings::hrtimer_mode_HRTIMER_MODE_REL,
-            );
-            (*vcpu).arch.timer_running = true;
-        }
+        self.hv.start_timer(ticks);
     }
 
     fn wait_begin(&mut self) {
@@ -820,9 +866,7 @@ impl P9Vcpu for P9Entry<'_> {
     }
 
     fn signal_exit(&mut self) {
-        self.hv.set_exit_reason(bindings::KVM_EXIT_INTR);
-        // SAFETY: `vcpu` is valid (type invariant).
-        unsafe { (*self.vcpu()).stat.signal_exits += 1 };
+        self.hv.signal_exit();
     }
 
     fn schedule(&mut self) {

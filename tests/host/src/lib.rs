@@ -729,3 +729,8 @@ mod interrupt_tests;
 mod single;
 
 mod single_tests;
+
+#[path = "../../../vcpu/vcore.rs"]
+mod vcore;
+
+mod vcore_tests;

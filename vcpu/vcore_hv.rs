@@ -1,0 +1,605 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! [`Vcore`] on a kernel `struct kvmppc_vcore`: the POWER8 run path's
+//! boundary.
+//!
+//! Every field access and every call into kvm-hv.ko and the powerpc arch
+//! code that [`vcore::run_vcpu`] needs is here. The assembly guest entry,
+//! `__kvmppc_vcore_entry`, stays in kvm-hv.ko, called through
+//! `kvmhv_p8_vcore_entry` (see Documentation/run-path.rst for why).
+
+use super::hv::{cpu_has, Hv};
+use super::interrupt;
+use super::run::HvVcpu;
+use super::vcore::{self, HaltOutcome, PollParams, Ptid, Vcore, VcoreState, MAX_SMT_THREADS};
+use core::{cell::Cell, ptr};
+use kernel::{bindings, current, prelude::*, sync::barrier};
+
+/// `TB_NIL` of book3s_hv.c: no time recorded.
+const TB_NIL: u64 = !0;
+
+/// The vcore of a vcpu in `KVM_RUN` on POWER8, seen from that vcpu's thread.
+///
+/// # Invariants
+///
+/// `hv` is the vcpu in `KVM_RUN` (with [`Hv`]'s invariants) and `vc` its
+/// vcore. Each non-null entry of `threads` is the vcpu at that thread number
+/// of `vc`: a vcpu's thread number is fixed when it is created, and vcpus
+/// live as long as their VM, which outlives every `KVM_RUN` of its vcpus.
+/// The vcore's lock is held by this thread between `lock` and `unlock`.
+pub(super) struct P8Run<'a> {
+    hv: &'a mut Hv,
+    vc: *mut bindings::kvmppc_vcore,
+    me: Ptid,
+    threads: [Cell<*mut bindings::kvm_vcpu>; MAX_SMT_THREADS],
+}
+
+impl<'a> P8Run<'a> {
+    /// The vcore run of `hv`'s vcpu.
+    pub(super) fn new(hv: &'a mut Hv) -> Self {
+        let vc = hv.vcore();
+        // SAFETY: `hv.vcpu` is valid (`Hv` invariant).
+        let ptid = unsafe { (*hv.vcpu).arch.ptid };
+        // A vcpu's ptid is below the vcore's size (kvmppc_core_vcpu_create_hv).
+        let me = usize::try_from(ptid).unwrap_or(0) % MAX_SMT_THREADS;
+        let threads: [Cell<*mut bindings::kvm_vcpu>; MAX_SMT_THREADS] =
+            core::array::from_fn(|_| Cell::new(ptr::null_mut()));
+        threads[me].set(hv.vcpu);
+        // INVARIANT: `vc` is the vcpu's vcore, and `me` its thread number.
+        Self {
+            hv,
+            vc,
+            me,
+            threads,
+        }
+    }
+
+    /// The vcpu at thread `t`, as last seen on the runnable list.
+    fn vcpu(&self, t: Ptid) -> *mut bindings::kvm_vcpu {
+        let v = self.threads[t].get();
+        // The pure code acts only on threads it found runnable, and on me.
+        if kernel::warn_on!(v.is_null()) {
+            return self.hv.vcpu;
+        }
+        v
+    }
+
+    /// The vcpu at thread `t` as an [`Hv`], for the operations the POWER9
+    /// path shares.
+    fn at(&self, t: Ptid) -> Hv {
+        // INVARIANT: a runnable vcpu of this vcore, acted on by its runner
+        // (see `Hv`).
+        Hv { vcpu: self.vcpu(t) }
+    }
+
+    fn pcpu() -> c_int {
+        // SAFETY: no preconditions; the caller holds the vcore lock (a
+        // spinlock), so this thread stays on this CPU.
+        unsafe { bindings::raw_smp_processor_id() as c_int }
+    }
+
+    fn add_hist(hist: &mut [u64; 32], value: u64) {
+        // KVM_STATS_LOG_HIST_UPDATE: bucket fls64(value), the last one for
+        // anything larger.
+        let bucket = (u64::BITS - value.leading_zeros()) as usize;
+        hist[bucket.min(hist.len() - 1)] += 1;
+    }
+}
+
+impl Vcore for P8Run<'_> {
+    fn me(&self) -> Ptid {
+        self.me
+    }
+
+    fn trace_run(&mut self, exit: bool) {
+        // SAFETY: the vcpu is valid (type invariant).
+        unsafe { bindings::kvmhv_trace_run_vcpu(self.hv.vcpu, exit) };
+    }
+
+    fn begin(&mut self) {
+        let vcpu = self.hv.vcpu;
+        self.hv.set_exit_reason(0);
+        // SAFETY: the vcpu is valid and its fields this thread's (type
+        // invariant); its mutex is held, as kvmppc_update_vpas() needs.
+        unsafe {
+            (*vcpu).arch.ret = super::run::RESUME_GUEST;
+            (*vcpu).arch.trap = 0;
+            bindings::kvmhv_p9_update_vpas(vcpu);
+        }
+    }
+
+    fn lock(&mut self) {
+        // SAFETY: `vc` is valid (type invariant); its lock is initialised.
+        unsafe { bindings::spin_lock(&raw mut (*self.vc).lock) };
+    }
+
+    fn unlock(&mut self) {
+        // SAFETY: this thread holds the lock (the pure code pairs them).
+        unsafe { bindings::spin_unlock(&raw mut (*self.vc).lock) };
+    }
+
+    fn join(&mut self) {
+        let (vcpu, vc) = (self.hv.vcpu, self.vc);
+        // SAFETY: the vcpu and its vcore are valid and the vcore lock is
+        // held (type invariant); `current` is this thread's live task.
+        unsafe {
+            (*vcpu).arch.ceded = 0;
+            (*vcpu).arch.run_task = kernel::task::Task::current_raw();
+            (*vcpu).arch.stolen_logged = bindings::kvmhv_p8_vcore_stolen_time(vc);
+            (*vcpu).arch.state = bindings::KVMPPC_VCPU_RUNNABLE as i32;
+            (*vcpu).arch.busy_preempt = TB_NIL;
+            ptr::write_volatile(&raw mut (*vc).runnable_threads[self.me], vcpu);
+            (*vc).n_runnable += 1;
+        }
+    }
+
+    fn signal_pending(&self) -> bool {
+        current!().signal_pending()
+    }
+
+    fn state(&self) -> VcoreState {
+        // SAFETY: `vc` is valid (type invariant); other threads change the
+        // state under the lock, or read it without (a plain read in C).
+        VcoreState::of(i32::from(unsafe {
+            ptr::read_volatile(&raw const (*self.vc).vcore_state)
+        }))
+    }
+
+    fn set_state(&mut self, state: VcoreState) {
+        // SAFETY: `vc` is valid and its lock held (type invariant).
+        unsafe { ptr::write_volatile(&raw mut (*self.vc).vcore_state, state as u8) };
+    }
+
+    fn exiting(&self) -> bool {
+        // SAFETY: `vc` is valid (type invariant); the guest-exit code
+        // updates the map atomically, a plain read in C.
+        unsafe { ptr::read_volatile(&raw const (*self.vc).entry_exit_map) >> 8 != 0 }
+    }
+
+    fn wake_runner(&mut self) {
+        // SAFETY: `vc` is valid (type invariant); its rcuwait is initialised.
+        unsafe { bindings::rcuwait_wake_up(&raw mut (*self.vc).wait) };
+    }
+
+    fn mmu_ready(&self) -> bool {
+        self.hv.mmu_ready()
+    }
+
+    fn setup_mmu(&mut self) -> Result<(), i32> {
+        self.hv.setup_mmu()
+    }
+
+    fn fail_entry(&mut self, err: i32) {
+        self.hv.fail_entry(err);
+    }
+
+    fn no_runner(&self) -> bool {
+        // SAFETY: `vc` is valid and its lock held (type invariant).
+        unsafe { (*self.vc).runner.is_null() }
+    }
+
+    fn set_runner(&mut self, me: bool) {
+        let runner = if me { self.hv.vcpu } else { ptr::null_mut() };
+        // SAFETY: `vc` is valid and its lock held (type invariant).
+        unsafe { (*self.vc).runner = runner };
+    }
+
+    fn preempt(&mut self) {
+        // SAFETY: `vc` is valid and its lock held (type invariant).
+        unsafe { bindings::kvmhv_p8_vcore_preempt(self.vc) };
+    }
+
+    fn end_preempt(&mut self) {
+        // SAFETY: `vc` is valid and its lock held (type invariant).
+        unsafe { bindings::kvmhv_p8_vcore_end_preempt(self.vc) };
+    }
+
+    fn wait_for_exec(&mut self, interruptible: bool) {
+        let state = if interruptible {
+            bindings::TASK_INTERRUPTIBLE
+        } else {
+            bindings::TASK_UNINTERRUPTIBLE
+        };
+        let vcpu = self.hv.vcpu;
+        // SAFETY: a wait entry for this thread, on this stack frame until
+        // `finish_wait` takes it off the vcpu's `cpu_run` queue.
+        let mut wait: bindings::wait_queue_entry = unsafe { core::mem::zeroed() };
+        // SAFETY: `wait` is not moved between `prepare_to_wait` and
+        // `finish_wait`; the vcpu is valid (type invariant); the vcore lock
+        // is held and dropped only around `schedule`, as C does.
+        unsafe {
+            bindings::init_wait(&mut wait);
+            bindings::prepare_to_wait(&raw mut (*vcpu).arch.cpu_run, &mut wait, state as c_int);
+            if self.state_runnable(self.me) {
+                self.unlock();
+                bindings::schedule();
+                self.lock();
+            }
+            bindings::finish_wait(&raw mut (*vcpu).arch.cpu_run, &mut wait);
+        }
+    }
+
+    fn n_runnable(&self) -> usize {
+        // SAFETY: `vc` is valid and its lock held (type invariant).
+        usize::try_from(unsafe { (*self.vc).n_runnable }).unwrap_or(0)
+    }
+
+    fn work_pending(&self) -> bool {
+        // SAFETY: reads this thread's flags.
+        unsafe { bindings::__xfer_to_guest_mode_work_pending() }
+    }
+
+    fn handle_work(&mut self) {
+        // SAFETY: process context, no locks held, interrupts on. A pending
+        // signal is left for the run loop, which accounts signal exits.
+        unsafe { bindings::xfer_to_guest_mode_handle_work() };
+    }
+
+    fn runnable(&self, t: Ptid) -> bool {
+        // SAFETY: `vc` is valid (type invariant); the slots are written
+        // under the lock and read with READ_ONCE in C.
+        let v = unsafe { ptr::read_volatile(&raw const (*self.vc).runnable_threads[t]) };
+        if v.is_null() {
+            return false;
+        }
+        self.threads[t].set(v);
+        true
+    }
+
+    fn state_runnable(&self, t: Ptid) -> bool {
+        // SAFETY: the vcpu is valid (type invariant); its state changes
+        // under the vcore lock, read plainly in C.
+        unsafe {
+            ptr::read_volatile(&raw const (*self.vcpu(t)).arch.state)
+                == bindings::KVMPPC_VCPU_RUNNABLE as i32
+        }
+    }
+
+    fn task_signal_pending(&self, t: Ptid) -> bool {
+        // SAFETY: a runnable vcpu's `run_task` is the live task in its
+        // KVM_RUN (set by `join`), which waits for this runner.
+        unsafe { bindings::signal_pending((*self.vcpu(t)).arch.run_task) != 0 }
+    }
+
+    fn prepare_to_enter(&mut self, t: Ptid) {
+        interrupt::prepare_to_enter(&mut self.at(t));
+    }
+
+    fn remove_runnable(&mut self, t: Ptid) {
+        // SAFETY: `vc` and the vcpu are valid and the lock held (type
+        // invariant).
+        unsafe { bindings::kvmhv_p8_remove_runnable(self.vc, self.vcpu(t)) };
+    }
+
+    fn wake(&mut self, t: Ptid) {
+        // SAFETY: the vcpu is valid (type invariant); `wake_up()`.
+        unsafe {
+            bindings::__wake_up(
+                &raw mut (*self.vcpu(t)).arch.cpu_run,
+                bindings::TASK_NORMAL,
+                1,
+                ptr::null_mut(),
+            )
+        };
+    }
+
+    fn signal_exit(&mut self, t: Ptid) {
+        self.at(t).signal_exit();
+    }
+
+    fn set_ret(&mut self, t: Ptid, r: i32) {
+        // SAFETY: the vcpu is valid (type invariant).
+        unsafe { (*self.vcpu(t)).arch.ret = r };
+    }
+
+    fn ret(&self, t: Ptid) -> i32 {
+        // SAFETY: the vcpu is valid (type invariant).
+        unsafe { (*self.vcpu(t)).arch.ret }
+    }
+
+    fn woken(&self, t: Ptid) -> bool {
+        // SAFETY: the vcpu is valid (type invariant).
+        unsafe { bindings::kvmhv_p8_vcpu_woken(self.vcpu(t)) }
+    }
+
+    fn ceded(&self, t: Ptid) -> bool {
+        // SAFETY: the vcpu is valid (type invariant); the guest-exit code
+        // sets `ceded`, read plainly in C.
+        unsafe { ptr::read_volatile(&raw const (*self.vcpu(t)).arch.ceded) != 0 }
+    }
+
+    fn clear_ceded(&mut self, t: Ptid) {
+        // SAFETY: the vcpu is valid and the lock held (type invariant).
+        unsafe { (*self.vcpu(t)).arch.ceded = 0 };
+    }
+
+    fn vpa_update_pending(&self, t: Ptid) -> bool {
+        let v = self.vcpu(t);
+        // SAFETY: the vcpu is valid (type invariant); the flags are read
+        // plainly in C too, and rechecked by kvmppc_update_vpas().
+        unsafe {
+            (*v).arch.vpa.update_pending != 0
+                || (*v).arch.slb_shadow.update_pending != 0
+                || (*v).arch.dtl.update_pending != 0
+        }
+    }
+
+    fn trap(&self, t: Ptid) -> u32 {
+        // SAFETY: the vcpu is valid and back from the guest (type
+        // invariant); traps are small non-negative vector numbers.
+        unsafe { (*self.vcpu(t)).arch.trap as u32 }
+    }
+
+    fn clear_trap(&mut self, t: Ptid) {
+        // SAFETY: the vcpu is valid (type invariant).
+        unsafe { (*self.vcpu(t)).arch.trap = 0 };
+    }
+
+    fn handle_exit(&mut self, t: Ptid) -> i32 {
+        // SAFETY: the vcpu is valid and back from the guest with its trap
+        // recorded; its thread waits while the vcore is `Exiting`, so the
+        // runner handles the exit on its behalf, as C does.
+        unsafe { bindings::kvmhv_p8_handle_exit(self.vcpu(t)) }
+    }
+
+    fn exceptions_pending(&self, t: Ptid) -> bool {
+        // SAFETY: the vcpu is valid (type invariant).
+        unsafe { (*self.vcpu(t)).arch.pending_exceptions != 0 }
+    }
+
+    fn timebase(&self) -> u64 {
+        // SAFETY: reads the timebase.
+        unsafe { bindings::get_tb() }
+    }
+
+    fn dec_expires(&self, t: Ptid) -> u64 {
+        self.at(t).dec_expires()
+    }
+
+    fn dec_pending(&self, t: Ptid) -> bool {
+        self.at(t).dec_pending()
+    }
+
+    fn dequeue_dec(&mut self, t: Ptid) {
+        self.at(t).dequeue_dec();
+    }
+
+    fn queue_dec(&mut self, t: Ptid) {
+        self.at(t).queue_dec();
+    }
+
+    fn start_timer(&mut self, t: Ptid, ticks: u64) {
+        self.at(t).start_timer(ticks);
+    }
+
+    fn trace_guest(&mut self, t: Ptid, exit: bool) {
+        self.at(t).trace_guest(exit);
+    }
+
+    fn reset_for_run(&mut self) {
+        let vc = self.vc;
+        // SAFETY: `vc` is valid and its lock held (type invariant); no
+        // thread of it is in the guest.
+        unsafe {
+            (*vc).entry_exit_map = 0;
+            (*vc).in_guest = 0;
+            (*vc).napping_threads = 0;
+            (*vc).conferring_threads = 0;
+            (*vc).tb_offset_applied = 0;
+            (*vc).preempt_tb = TB_NIL;
+        }
+    }
+
+    fn controlled_threads(&self) -> usize {
+        // threads_per_vcore(): the whole subcore before ISA v3.0.
+        if cpu_has(bindings::CPU_FTR_ARCH_300) {
+            return 1;
+        }
+        self.threads_per_subcore()
+    }
+
+    fn threads_per_subcore(&self) -> usize {
+        // SAFETY: set at boot, and only while no guest runs (subcore.c).
+        usize::try_from(unsafe { ptr::read_volatile(&raw const bindings::threads_per_subcore) })
+            .unwrap_or(1)
+    }
+
+    fn num_threads(&self) -> usize {
+        // SAFETY: `vc` is valid and its lock held (type invariant).
+        usize::try_from(unsafe { (*self.vc).num_threads }).unwrap_or(0)
+    }
+
+    fn grab_threads(&mut self) -> bool {
+        // SAFETY: the vcore lock keeps this thread on this CPU.
+        unsafe { bindings::kvmhv_p8_on_primary_thread() }
+    }
+
+    fn release_threads(&mut self, n: usize) {
+        let pcpu = Self::pcpu();
+        for thr in 0..n {
+            // SAFETY: `pcpu + thr` is a thread of this core (n is at most
+            // threads_per_subcore, and this is its first thread).
+            unsafe { bindings::kvmhv_p8_release_hwthread(pcpu + thr as c_int) };
+        }
+    }
+
+    fn disable_irqs(&mut self) -> bool {
+        // SAFETY: hard-disables interrupts on this CPU; `enable_irqs` or
+        // `end_guest_timing` enables them again.
+        unsafe {
+            bindings::local_irq_hard_disable();
+            bindings::xfer_to_guest_mode_prepare();
+            bindings::lazy_irq_pending() || bindings::xfer_to_guest_mode_work_pending()
+        }
+    }
+
+    fn enable_irqs(&mut self) {
+        // SAFETY: pairs with `disable_irqs`.
+        unsafe { bindings::local_irq_enable() };
+    }
+
+    fn set_host_core(&mut self, in_host: bool) {
+        // SAFETY: interrupts are off; this is the core's first thread.
+        unsafe { bindings::kvmhv_p8_set_host_core(in_host) };
+    }
+
+    fn prepare_core(&mut self, n: usize) {
+        // SAFETY: `vc` is valid and its lock held, interrupts are off and
+        // this CPU's first `n` threads are grabbed (`grab_threads`).
+        unsafe { bindings::kvmhv_p8_prepare_core(self.vc, n as c_int) };
+    }
+
+    fn start_thread(&mut self, t: Option<Ptid>) {
+        let vcpu = t.map_or(ptr::null_mut(), |t| self.vcpu(t));
+        // SAFETY: `vc` is on this CPU (`prepare_core`), the thread grabbed;
+        // the vcpu, if any, is a runnable vcpu of `vc`.
+        unsafe { bindings::kvmhv_p8_start_thread(vcpu, self.vc) };
+    }
+
+    fn update_vpa_dispatch(&mut self, t: Ptid) {
+        // SAFETY: the vcpu and `vc` are valid and the lock held.
+        unsafe { bindings::kvmhv_p8_update_vpa_dispatch(self.vcpu(t), self.vc) };
+    }
+
+    fn core_begin(&mut self) {
+        // SAFETY: `vc` is valid; `core_end` enables preemption again.
+        unsafe {
+            bindings::preempt_disable();
+            bindings::kvmhv_p8_trace_run_core(self.vc, 0);
+        }
+    }
+
+    fn enter(&mut self) -> u32 {
+        // SAFETY: interrupts and preemption are off, the vcore's threads are
+        // started on this core (`start_thread`), as `__kvmppc_vcore_entry`
+        // requires; the vcore lock is not held. Traps are small vectors.
+        unsafe { bindings::kvmhv_p8_vcore_entry(self.vc) as u32 }
+    }
+
+    fn wait_for_nap(&mut self, n: usize) {
+        // SAFETY: this CPU is the core's first thread, back from the guest.
+        unsafe { bindings::kvmhv_p8_wait_for_nap(n as c_int) };
+    }
+
+    fn end_guest_timing(&mut self) {
+        // SAFETY: interrupts are off since `disable_irqs`; this enables them.
+        unsafe {
+            if !bindings::vtime_accounting_enabled_this_cpu() {
+                // Service the interrupts that came while the guest ran now,
+                // so the ticks they account go to the guest.
+                bindings::local_irq_enable();
+                bindings::local_irq_disable();
+            }
+            bindings::guest_timing_exit_irqoff();
+            bindings::local_irq_enable();
+        }
+    }
+
+    fn core_end(&mut self) {
+        // The other threads' vcpu state is visible before they are handled.
+        barrier::smp_mb(barrier::Full);
+        // SAFETY: pairs with `core_begin`.
+        unsafe { bindings::preempt_enable() };
+    }
+
+    fn trace_core_exit(&mut self) {
+        // SAFETY: `vc` is valid (type invariant).
+        unsafe { bindings::kvmhv_p8_trace_run_core(self.vc, 1) };
+    }
+
+    fn halt_poll_ns(&self) -> u32 {
+        // SAFETY: `vc` is valid and its lock held (type invariant).
+        unsafe { (*self.vc).halt_poll_ns }
+    }
+
+    fn set_halt_poll_ns(&mut self, ns: u32) {
+        // SAFETY: `vc` is valid and its lock held (type invariant).
+        unsafe { (*self.vc).halt_poll_ns = ns };
+    }
+
+    fn poll_params(&self) -> PollParams {
+        // SAFETY: kvm.ko's module parameters; a racing write by sysfs is
+        // read whole or not, as in C.
+        unsafe {
+            PollParams {
+                max: ptr::read_volatile(&raw const bindings::halt_poll_ns),
+                grow: ptr::read_volatile(&raw const bindings::halt_poll_ns_grow),
+                grow_start: ptr::read_volatile(&raw const bindings::halt_poll_ns_grow_start),
+                shrink: ptr::read_volatile(&raw const bindings::halt_poll_ns_shrink),
+            }
+        }
+    }
+
+    fn now_ns(&self) -> i64 {
+        // SAFETY: no preconditions.
+        unsafe { bindings::ktime_get() }
+    }
+
+    fn can_poll(&self, now: i64, stop: i64) -> bool {
+        // SAFETY: no preconditions.
+        unsafe { bindings::single_task_running() && !bindings::need_resched() && now < stop }
+    }
+
+    fn count_poll_attempt(&mut self) {
+        // SAFETY: the vcpu is valid; its stats are its own thread's.
+        unsafe { (*self.hv.vcpu).stat.generic.halt_attempted_poll += 1 };
+    }
+
+    fn account_halt(&mut self, o: &HaltOutcome) {
+        // SAFETY: the vcpu is valid; its stats are its own thread's.
+        let stat = unsafe { &mut (*self.hv.vcpu).stat };
+        if o.slept {
+            stat.halt_successful_wait += 1;
+            stat.generic.halt_wait_ns += o.wait_ns;
+            Self::add_hist(&mut stat.generic.halt_wait_hist, o.wait_ns);
+            if o.polled {
+                stat.generic.halt_poll_fail_ns += o.poll_ns;
+                Self::add_hist(&mut stat.generic.halt_poll_fail_hist, o.poll_ns);
+            }
+        } else if o.polled {
+            stat.generic.halt_successful_poll += 1;
+            stat.generic.halt_poll_success_ns += o.block_ns;
+            Self::add_hist(&mut stat.generic.halt_poll_success_hist, o.block_ns);
+        }
+    }
+
+    fn wait_begin(&mut self) {
+        // SAFETY: `vc` is valid (type invariant); `wait_end` finishes it.
+        unsafe {
+            bindings::prepare_to_rcuwait(&raw mut (*self.vc).wait);
+            bindings::set_current_state(bindings::TASK_INTERRUPTIBLE);
+        }
+    }
+
+    fn schedule(&mut self) {
+        // SAFETY: process context, the vcore lock dropped by the caller.
+        unsafe {
+            bindings::kvmhv_trace_vcore_blocked(self.hv.vcpu, 0);
+            bindings::schedule();
+            bindings::kvmhv_trace_vcore_blocked(self.hv.vcpu, 1);
+        }
+    }
+
+    fn wait_end(&mut self) {
+        // SAFETY: pairs with `wait_begin`.
+        unsafe { bindings::finish_rcuwait(&raw mut (*self.vc).wait) };
+    }
+
+    fn trace_wakeup(&mut self, slept: bool, block_ns: u64) {
+        // SAFETY: a tracepoint; no other effect.
+        unsafe { bindings::kvmhv_p8_trace_vcore_wakeup(slept, block_ns) };
+    }
+}
+
+// The pure code's constants are the kernel's.
+const _: () = {
+    assert!(MAX_SMT_THREADS == bindings::MAX_SMT_THREADS as usize);
+    assert!(vcore::EBUSY == bindings::EBUSY as i32);
+    assert!(VcoreState::Inactive as u32 == bindings::VCORE_INACTIVE);
+    assert!(VcoreState::Preempt as u32 == bindings::VCORE_PREEMPT);
+    assert!(VcoreState::Piggyback as u32 == bindings::VCORE_PIGGYBACK);
+    assert!(VcoreState::Sleeping as u32 == bindings::VCORE_SLEEPING);
+    assert!(VcoreState::Running as u32 == bindings::VCORE_RUNNING);
+    assert!(VcoreState::Exiting as u32 == bindings::VCORE_EXITING);
+    assert!(VcoreState::Polling as u32 == bindings::VCORE_POLLING);
+};
