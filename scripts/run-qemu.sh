@@ -15,8 +15,11 @@ machine=${1:?usage: run-qemu.sh MACHINE [check|run]}
 mode=${2:-check}
 TIMEOUT=${KVM_HV_RS_TIMEOUT:-900}
 append="console=hvc0 panic=-1 oops=panic kvm_hv_rs_test=$mode"
+smp=1
 case $machine in
-powernv8) args=(-M powernv8 -cpu power8) ;;
+# POWER8: one core with two threads, as KVM runs a vcore on a whole core
+# (tests/init.sh takes the second thread offline, as a real host would).
+powernv8) args=(-M powernv8 -cpu power8); smp=2,cores=1,threads=2 ;;
 powernv9) args=(-M powernv9 -cpu power9) ;;
 powernv9-hpt) args=(-M powernv9 -cpu power9); append+=" disable_radix" ;;
 powernv9-nocma) args=(-M powernv9 -cpu power9); append+=" kvm_cma_resv_ratio=0" ;;
@@ -25,7 +28,7 @@ powernv10) args=(-M powernv10 -cpu power10) ;;
 *) die "unknown machine '$machine' (powernv8, powernv9, powernv9-hpt, powernv9-nocma, powernv9-cma1, powernv10)" ;;
 esac
 log=$OUT/console-$machine.log
-cmd=(timeout --foreground -k 10 "$TIMEOUT" qemu-system-ppc64 "${args[@]}" -smp 1 -m 2G
+cmd=(timeout --foreground -k 10 "$TIMEOUT" qemu-system-ppc64 "${args[@]}" -smp "$smp" -m 2G
 	-nographic -no-reboot -kernel "$OBJ/vmlinux" -initrd "$OUT/initramfs.cpio"
 	-append "$append")
 echo "${cmd[*]}" >"$log.cmd"

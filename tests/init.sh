@@ -57,6 +57,19 @@ dmesg_has() { dmesg | grep -q "$1" || { echo "dmesg lacks '$1'"; return 1; }; }
 
 # --- scenarios ---------------------------------------------------------------
 
+# KVM on POWER8 runs a guest's vcore on a whole core: the host keeps only
+# each core's first thread online (as `ppc64_cpu --smt=off` does), or
+# KVM_RUN fails with EBUSY. POWER9 and later run vcpus per thread.
+p8_secondaries_offline() {
+	grep -q '^cpu.*POWER8' /proc/cpuinfo || { echo "not POWER8"; return 0; }
+	for c in /sys/devices/system/cpu/cpu[0-9]*; do
+		id=${c##*cpu}
+		first=$(sed 's/[-,].*//' "$c/topology/thread_siblings_list")
+		[ "$id" = "$first" ] || echo 0 >"$c/online" || return 1
+	done
+	echo "online: $(cat /sys/devices/system/cpu/online) of $(cat /sys/devices/system/cpu/present)"
+}
+
 # debugfs kvm_hv_rs/ops compares the published table with kvm-hv's.
 rs_ops_published() {
 	f=/sys/kernel/debug/kvm_hv_rs/ops
@@ -156,7 +169,9 @@ unload_all() {
 
 check_all() {
 	echo "KTAP version 1"
-	echo "1..24"
+	echo "1..25"
+	if out=$(p8_secondaries_offline 2>&1); then ok p8_secondaries_offline; echo "# $out"
+	else not_ok p8_secondaries_offline "$out"; fi
 	check modprobe_kvm_hv modprobe kvm_hv
 	subtest hcall_exit.kvm-hv hcall_exit
 	subtest interrupts.kvm-hv interrupts

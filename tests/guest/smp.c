@@ -2,25 +2,47 @@
 /*
  * smp - two vcpus of one VM: H_CEDE ended by another vcpu's H_PROD.
  *
- * For each guest MMU mode the host offers, vcpu 1 runs, on its own thread,
- * a real-mode guest that cedes (H_CEDE) and then reports H_CEDE's return
- * value with H_READY; both decrementers are far away, so nothing but a prod
- * can wake it. A moment later vcpu 0 prods vcpu 1 (H_PROD) and reports
- * H_PROD's return value with H_DONE. Both must exit to userspace with
- * H_SUCCESS: the host wakes a vcpu sleeping in H_CEDE when another prods
- * it (kvmppc_fast_vcpu_kick_hv waking the vcpu's rcuwait). vcpu 0 runs only
- * once vcpu 1's thread sleeps (state S in /proc), so the wake-up is what is
- * tested, not a prod that comes first and makes the cede return at once.
+ * For each guest MMU mode the host offers, the ceding vcpu runs, on its own
+ * thread, a real-mode guest that cedes (H_CEDE) and then reports H_CEDE's
+ * return value with H_READY; both decrementers are far away, so nothing but
+ * a prod can wake it. A moment later the other vcpu prods it (H_PROD) and
+ * reports H_PROD's return value with H_DONE. Both must exit to userspace
+ * with H_SUCCESS: the host wakes a vcpu sleeping in H_CEDE when another
+ * prods it. The prodder runs only once the ceder's thread sleeps (state S
+ * in /proc), so the wake-up is what is tested, not a prod that comes first
+ * and makes the cede return at once.
  *
- *   cede_prod   as above; a vcpu that does not exit within 10 s is
- *               interrupted and fails
+ * Which vcpus take part decides what the host does. On POWER9 and later
+ * every vcpu runs on its own (the ceder's rcuwait is woken). On POWER8 a
+ * VM's vcpus 0..T-1 share a virtual core (T: the host's threads per core,
+ * KVM's default SMT mode) that runs on a whole physical core; its runner
+ * sleeps when every runnable vcpu of it has ceded:
  *
+ *   cede_prod          vcpu 1 cedes, vcpu 0 prods: on POWER8 one vcore,
+ *                      the ceder on thread 1, the prodder joining it
+ *   cede_prod_thread0  vcpu 0 cedes, vcpu 1 prods: one vcore, the ceder
+ *                      on thread 0
+ *   cede_prod_apart    vcpu 2 cedes, vcpu 0 prods: on a 2-thread POWER8
+ *                      two vcores, each on the core's first thread
+ *
+ *   teardown_mid_run   a child process's vcpu sleeps in H_CEDE (on POWER8:
+ *                      its vcore's runner sleeps); the child is killed.
+ *                      Its VM must go, and a new VM run an hcall exit
+ *                      (dmesg is checked by the harness)
+ *
+ * Known: on QEMU's emulated POWER8 a vcore's second thread does not run
+ * guest code, under kvm-hv as under kvm_hv_rs (with the ceder on thread 1
+ * it never cedes; with the prodder on thread 1 the host hangs), so the
+ * variants that share a vcore are skipped there (KVM_CAP_PPC_SMT above 1).
+ *
+ * A vcpu that does not exit within 10 s is interrupted and fails.
  * Output is KTAP, indented as a subtest of the harness's KTAP.
  *
  * Usage: smp NAME
  */
 #define _GNU_SOURCE	/* pthread_timedjoin_np, gettid */
 #include <pthread.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "vmtest.h"
@@ -29,20 +51,34 @@
 #define H_DONE		0x7011
 #define CEDER_ADDR	(CODE_ADDR + 0x100)
 
+struct variant {
+	const char *name;
+	int ceder, prodder;	/* vcpu ids */
+};
+
+static const struct variant variants[] = {
+	{ "cede_prod", 1, 0 },
+	{ "cede_prod_thread0", 0, 1 },
+	{ "cede_prod_apart", 2, 0 },
+};
+
+/* The vcpu id the prodder's guest code prods. */
+static int prod_target;
+
 static void write_guest(uint32_t *mem)
 {
 	uint32_t *p = mem + CODE_ADDR / 4;
 
-	/* vcpu 0: prod vcpu 1, report the result. */
+	/* The prodder: prod the ceder, report the result. */
 	*p++ = li(3, H_PROD);
-	*p++ = li(4, 1);
+	*p++ = li(4, prod_target);
 	*p++ = SC1;
 	*p++ = mr(4, 3);
 	*p++ = li(3, H_DONE);
 	*p++ = SC1;
 	*p++ = b(0);
 
-	/* vcpu 1: cede, report the result. */
+	/* The ceder: cede, report the result. */
 	write_cede(mem + CEDER_ADDR / 4);
 }
 
@@ -60,7 +96,7 @@ static int wait_asleep(pid_t tid)
 	int i, fd;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
 	for (i = 0; i < 1000; i++) {
 		fd = open(path, O_RDONLY);
 		n = fd < 0 ? -1 : read(fd, stat, sizeof(stat) - 1);
@@ -109,38 +145,63 @@ static void check_exit(struct verdict *vd, const char *who, int r, struct kvm_ru
 		     (unsigned long long)run->papr_hcall.args[0]);
 }
 
-static void test_mmu(int kvm, enum mmu mmu, const char *skip)
+static void test_one(int kvm, enum mmu mmu, const char *skip, const struct variant *var)
 {
 	struct vm v = VM_INIT(kvm);
 	struct ceder c = { .fd = -1 };
 	struct verdict vd = { 0 };
 	struct timespec until;
+	struct kvm_run *other_run = NULL;
+	int other = -1, prodder, vcpu0, smt;
+	char name[64], who[32];
 	pthread_t t;
-	char name[64];
 	int r;
 
-	snprintf(name, sizeof(name), "%s_cede_prod", mmu_name[mmu]);
+	snprintf(name, sizeof(name), "%s_%s", mmu_name[mmu], var->name);
 	if (skip) {
 		result(1, name, skip);
 		return;
 	}
-	if (vm_create(&v, mmu, 1, write_guest) || vcpu_create(&v, 1, 1, &c.fd, &c.run) ||
-	    vcpu_place(v.vcpu, CODE_ADDR, GUEST_MSR, DEC_FAR) ||
-	    vcpu_place(c.fd, CEDER_ADDR, GUEST_MSR, DEC_FAR)) {
+	prod_target = var->ceder;
+	/* vm_create makes vcpu 0; the other vcpu is the ceder or the prodder. */
+	if (vm_create(&v, mmu, 1, write_guest)) {
+		fail(&vd, "no VM: %s", strerror(errno));
+		goto out;
+	}
+	smt = ioctl(v.vm, KVM_CHECK_EXTENSION, KVM_CAP_PPC_SMT);
+	if (smt > 1 && var->ceder < smt && var->prodder < smt) {
+		vm_close(&v);
+		result(1, name, "known: a vcore's second thread does not run on the emulated POWER8");
+		return;
+	}
+	if (
+	    vcpu_create(&v, var->ceder ? var->ceder : var->prodder, 1, &other, &other_run)) {
 		fail(&vd, "no VM with two vcpus: %s", strerror(errno));
+		goto out;
+	}
+	vcpu0 = v.vcpu;
+	c.fd = var->ceder ? other : vcpu0;
+	c.run = var->ceder ? other_run : v.run;
+	prodder = var->ceder ? vcpu0 : other;
+	if (vcpu_place(prodder, CODE_ADDR, GUEST_MSR, DEC_FAR) ||
+	    vcpu_place(c.fd, CEDER_ADDR, GUEST_MSR, DEC_FAR)) {
+		fail(&vd, "placing the vcpus: %s", strerror(errno));
 		goto out;
 	}
 	if (pthread_create(&t, NULL, ceder_thread, &c)) {
 		fail(&vd, "pthread_create failed");
 		goto out;
 	}
-	/* Prod only once vcpu 1 sleeps in its H_CEDE. */
+	/* Prod only once the ceder sleeps in its H_CEDE. */
 	while (!c.tid)
 		usleep(1000);
 	if (wait_asleep(c.tid))
-		fail(&vd, "vcpu 1 never went to sleep");
+		fail(&vd, "vcpu %d never went to sleep", var->ceder);
+	v.vcpu = prodder;
 	r = run(&v);
-	check_exit(&vd, "vcpu 0 (H_PROD)", r, v.run, H_DONE);
+	v.vcpu = vcpu0;
+	snprintf(who, sizeof(who), "vcpu %d (H_PROD)", var->prodder);
+	check_exit(&vd, who, r, var->ceder ? v.run : other_run, H_DONE);
 
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += 10;
@@ -148,26 +209,90 @@ static void test_mmu(int kvm, enum mmu mmu, const char *skip)
 		pthread_kill(t, SIGUSR1);	/* KVM_RUN returns EINTR */
 		pthread_join(t, NULL);
 	}
-	check_exit(&vd, "vcpu 1 (H_CEDE)", c.r, c.run, H_READY);
+	snprintf(who, sizeof(who), "vcpu %d (H_CEDE)", var->ceder);
+	check_exit(&vd, who, c.r, c.run, H_READY);
 out:
 	report(&vd, name);
-	if (c.run)
-		munmap(c.run, v.run_size);
-	if (c.fd >= 0)
-		close(c.fd);
+	if (other_run)
+		munmap(other_run, v.run_size);
+	if (other >= 0)
+		close(other);
+	vm_close(&v);
+}
+
+/* Puts the ceder code in a fresh VM's memory. */
+static void write_ceder_only(uint32_t *mem)
+{
+	write_cede(mem + CEDER_ADDR / 4);
+	mem[CODE_ADDR / 4] = li(3, H_READY);
+	mem[CODE_ADDR / 4 + 1] = SC1;
+	mem[CODE_ADDR / 4 + 2] = b(0);
+}
+
+static void test_teardown(int kvm, enum mmu mmu, const char *skip)
+{
+	struct vm v = VM_INIT(kvm);
+	struct verdict vd = { 0 };
+	char name[64];
+	int status = 0, r;
+	pid_t child;
+
+	snprintf(name, sizeof(name), "%s_teardown_mid_run", mmu_name[mmu]);
+	if (skip) {
+		result(1, name, skip);
+		return;
+	}
+	child = fork();
+	if (child == 0) {
+		struct vm cv = VM_INIT(kvm);
+
+		alarm(0);
+		if (vm_create(&cv, mmu, 1, write_ceder_only) ||
+		    vcpu_place(cv.vcpu, CEDER_ADDR, GUEST_MSR, DEC_FAR))
+			_exit(2);
+		ioctl(cv.vcpu, KVM_RUN, 0);	/* sleeps in H_CEDE until killed */
+		_exit(3);
+	}
+	if (child < 0) {
+		fail(&vd, "fork: %s", strerror(errno));
+		goto out;
+	}
+	if (wait_asleep(child))
+		fail(&vd, "the child's vcpu never went to sleep");
+	kill(child, SIGKILL);
+	if (waitpid(child, &status, 0) != child || !WIFSIGNALED(status) ||
+	    WTERMSIG(status) != SIGKILL)
+		fail(&vd, "child: status 0x%x, want killed by SIGKILL", status);
+	/* The host still runs guests. */
+	if (vm_create(&v, mmu, 1, write_ceder_only)) {
+		fail(&vd, "no VM after the teardown");
+		goto out;
+	}
+	r = run(&v);
+	if (r || v.run->exit_reason != KVM_EXIT_PAPR_HCALL || v.run->papr_hcall.nr != H_READY)
+		fail(&vd, "after the teardown: KVM_RUN %d, exit_reason %u, hcall 0x%llx; want H_READY",
+		     r, v.run->exit_reason, (unsigned long long)v.run->papr_hcall.nr);
+out:
+	report(&vd, name);
 	vm_close(&v);
 }
 
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
-	int kvm = ktap_begin(argc > 1 ? argv[1] : "smp", 2);
+	int n = sizeof(variants) / sizeof(variants[0]);
+	int kvm = ktap_begin(argc > 1 ? argv[1] : "smp", 2 * (n + 1));
+	int i;
 
 	if (kvm < 0)
 		return 1;
 	sigaction(SIGUSR1, &sa, NULL);
-	test_mmu(kvm, MMU_RADIX, mmu_skip(kvm, MMU_RADIX));
-	test_mmu(kvm, MMU_HPT, NULL);
+	for (i = 0; i < n; i++)
+		test_one(kvm, MMU_RADIX, mmu_skip(kvm, MMU_RADIX), &variants[i]);
+	for (i = 0; i < n; i++)
+		test_one(kvm, MMU_HPT, NULL, &variants[i]);
+	test_teardown(kvm, MMU_RADIX, mmu_skip(kvm, MMU_RADIX));
+	test_teardown(kvm, MMU_HPT, NULL);
 	close(kvm);
 	return failed ? 1 : 0;
 }
