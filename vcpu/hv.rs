@@ -83,7 +83,7 @@ const _: () = {
     assert!(vector::FAC_UNAVAIL == bindings::BOOK3S_INTERRUPT_FAC_UNAVAIL);
 };
 
-pub(super) fn cpu_has(feature: usize) -> bool {
+fn cpu_has(feature: usize) -> bool {
     // SAFETY: reads the boot-time CPU feature bits; no other effect.
     unsafe { bindings::cpu_has_feature(feature) }
 }

@@ -217,6 +217,13 @@ pub(crate) fn prepare_to_enter<V: PendingInterrupts>(v: &mut V) {
     }
 }
 
+/// `kvmppc_set_timer`'s decision for a ceded vcpu: the decrementer is due
+/// in this many timebase ticks from `now`, or (`None`) it has expired
+/// already and its interrupt must be queued instead of a timer started.
+pub(crate) fn dec_due_in(now: u64, expires: u64) -> Option<u64> {
+    expires.checked_sub(now)
+}
+
 /// The guest registers after an interrupt is delivered to it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Delivery {

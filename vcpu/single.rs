@@ -17,7 +17,7 @@
 //! Only the vcpu's own entries come here: a nested guest's (`H_ENTER_NESTED`)
 //! go through kvm-hv's C, which `kvmhv_enter_nested_guest` calls directly.
 
-use super::interrupt::{vector, MSR_EE};
+use super::interrupt::{dec_due_in, vector, MSR_EE};
 use super::run::{Resume, RESUME_GUEST};
 
 /// `MSR_PR`: problem state.
@@ -171,14 +171,13 @@ pub(crate) trait P9Vcpu {
 /// `kvmppc_set_timer`: makes the decrementer wake a ceded vcpu. If it has
 /// expired already, queues its interrupt (and delivers it if it can) instead.
 pub(crate) fn set_timer<V: P9Vcpu>(v: &mut V) {
-    let now = v.timebase();
-    let expires = v.dec_expires();
-    if now > expires {
-        v.queue_dec();
-        v.prepare_to_enter();
-        return;
+    match dec_due_in(v.timebase(), v.dec_expires()) {
+        Some(ticks) => v.start_timer(ticks),
+        None => {
+            v.queue_dec();
+            v.prepare_to_enter();
+        }
     }
-    v.start_timer(expires - now);
 }
 
 /// Whether the decrementer interrupt still queued after an exit is stale:

@@ -24,6 +24,7 @@
 //! the core for them (micro-threading). Both are optimisations for several
 //! VMs on one core; a vcore always runs alone on its core here.
 
+use super::interrupt::dec_due_in;
 use super::run::{Resume, RESUME_GUEST};
 use super::single::EINTR;
 
@@ -204,10 +205,9 @@ pub(crate) trait Vcore {
     /// `init_vcore_to_run`, and no preemption time: clears the entry/exit
     /// map and the in-guest, napping and conferring thread maps.
     fn reset_for_run(&mut self);
-    /// `threads_per_vcore`: the threads the runner controls.
+    /// `threads_per_vcore`: the threads the runner controls, on POWER8
+    /// the whole subcore (`threads_per_subcore`).
     fn controlled_threads(&self) -> usize;
-    /// `threads_per_subcore`.
-    fn threads_per_subcore(&self) -> usize;
     /// `vc->num_threads`: the vcore's vcpus.
     fn num_threads(&self) -> usize;
     /// `on_primary_thread`: this CPU is its core's first thread, the
@@ -428,7 +428,7 @@ pub(crate) fn run_core<V: Vcore + ?Sized>(v: &mut V) {
     let controlled = v.controlled_threads();
     // The core's other threads must be offline and grabbed, and the vcore
     // must fit in a subcore.
-    if controlled > 1 && (v.num_threads() > v.threads_per_subcore() || !v.grab_threads()) {
+    if controlled > 1 && (v.num_threads() > controlled || !v.grab_threads()) {
         for_each_runnable(v, |v, t| {
             v.set_ret(t, -EBUSY);
             v.remove_runnable(t);
@@ -547,13 +547,12 @@ pub(crate) fn post_guest_process<V: Vcore + ?Sized>(v: &mut V) {
 /// `kvmppc_set_timer`: arms thread `t`'s decrementer timer, or, if the
 /// decrementer has already expired, queues the interrupt now.
 pub(crate) fn set_timer<V: Vcore + ?Sized>(v: &mut V, t: Ptid) {
-    let now = v.timebase();
-    let expires = v.dec_expires(t);
-    if now > expires {
-        v.queue_dec(t);
-        v.prepare_to_enter(t);
-    } else {
-        v.start_timer(t, expires - now);
+    match dec_due_in(v.timebase(), v.dec_expires(t)) {
+        Some(ticks) => v.start_timer(t, ticks),
+        None => {
+            v.queue_dec(t);
+            v.prepare_to_enter(t);
+        }
     }
 }
 

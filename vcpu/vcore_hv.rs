@@ -8,7 +8,7 @@
 //! `__kvmppc_vcore_entry`, stays in kvm-hv.ko, called through
 //! `kvmhv_p8_vcore_entry` (see Documentation/run-path.rst for why).
 
-use super::hv::{cpu_has, Hv};
+use super::hv::Hv;
 use super::interrupt;
 use super::run::HvVcpu;
 use super::vcore::{self, HaltOutcome, PollParams, Ptid, Vcore, VcoreState, MAX_SMT_THREADS};
@@ -391,14 +391,8 @@ impl Vcore for P8Run<'_> {
     }
 
     fn controlled_threads(&self) -> usize {
-        // threads_per_vcore(): the whole subcore before ISA v3.0.
-        if cpu_has(bindings::CPU_FTR_ARCH_300) {
-            return 1;
-        }
-        self.threads_per_subcore()
-    }
-
-    fn threads_per_subcore(&self) -> usize {
+        // threads_per_vcore() is the subcore before ISA v3.0, the only
+        // CPUs `run_guest` sends here.
         // SAFETY: set at boot, and only while no guest runs (subcore.c).
         usize::try_from(unsafe { ptr::read_volatile(&raw const bindings::threads_per_subcore) })
             .unwrap_or(1)

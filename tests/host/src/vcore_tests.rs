@@ -349,9 +349,6 @@ impl Vcore for Mock {
     fn controlled_threads(&self) -> usize {
         self.controlled
     }
-    fn threads_per_subcore(&self) -> usize {
-        self.controlled
-    }
     fn num_threads(&self) -> usize {
         self.v.len()
     }
