@@ -169,13 +169,14 @@ unload_all() {
 
 check_all() {
 	echo "KTAP version 1"
-	echo "1..25"
+	echo "1..28"
 	if out=$(p8_secondaries_offline 2>&1); then ok p8_secondaries_offline; echo "# $out"
 	else not_ok p8_secondaries_offline "$out"; fi
 	check modprobe_kvm_hv modprobe kvm_hv
 	subtest hcall_exit.kvm-hv hcall_exit
 	subtest interrupts.kvm-hv interrupts
 	subtest smp.kvm-hv smp
+	subtest hpt_paging.kvm-hv hpt_paging
 	check allocate_htab.kvm-hv allocate_htab
 	check modprobe_kvm_hv_rs modprobe kvm_hv_rs
 	check rs_holds_kvm_hv sh -c '[ "$(cat /sys/module/kvm_hv/refcnt)" = 1 ]'
@@ -187,11 +188,13 @@ check_all() {
 	check rs_hpt_alloc_source rs_hpt_alloc_source
 	subtest interrupts.kvm_hv_rs interrupts
 	subtest smp.kvm_hv_rs smp
+	subtest hpt_paging.kvm_hv_rs hpt_paging
 	check allocate_htab.kvm_hv_rs allocate_htab
 	check rs_unload_restores_c_table rs_unload_restores_c
 	subtest hcall_exit.kvm-hv_after_rs hcall_exit
 	subtest interrupts.kvm-hv_after_rs interrupts
 	subtest smp.kvm-hv_after_rs smp
+	subtest hpt_paging.kvm-hv_after_rs hpt_paging
 	check rs_load_refused_with_c_vm rs_load_refused_with_c_vm
 	check rs_load_refused_without_kvm_hv rs_load_refused_without_kvm_hv
 	check rs_modprobe_pulls_kvm_hv rs_modprobe_pulls_kvm_hv

@@ -55,10 +55,23 @@ static inline uint32_t mfspr(int rt, int spr)
 {
 	return 0x7c0002a6 | rt << 21 | (spr & 0x1f) << 16 | (spr >> 5) << 11;
 }
+static inline uint32_t mtspr(int spr, int rs)
+{
+	return 0x7c0003a6 | rs << 21 | (spr & 0x1f) << 16 | (spr >> 5) << 11;
+}
+#define SPR_DSISR	18
+#define SPR_DAR		19
 #define SPR_SRR0	26
 #define SPR_SRR1	27
 #define SC1		0x44000022u
+#define ISYNC		0x4c00012cu
+#define RFID		0x4c000024u
 static inline uint32_t mfmsr(int rt) { return 0x7c0000a6 | rt << 21; }
+static inline uint32_t mtmsrd(int rs) { return 0x7c000164 | rs << 21; }
+static inline uint32_t ori(int ra, int rs, uint16_t ui) { return 0x60000000 | rs << 21 | ra << 16 | ui; }
+static inline uint32_t ld(int rt, int16_t ds, int ra) { return 0xe8000000 | rt << 21 | ra << 16 | ((uint16_t)ds & 0xfffc); }
+static inline uint32_t std_(int rs, int16_t ds, int ra) { return 0xf8000000 | rs << 21 | ra << 16 | ((uint16_t)ds & 0xfffc); }
+static inline uint32_t slbmte(int rs, int rb) { return 0x7c000324 | rs << 21 | rb << 11; }
 
 static int tests, failed;
 
