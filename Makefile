@@ -7,16 +7,21 @@
 #   make check   every test: lints, host unit tests, and the QEMU matrix
 #                (powernv8, powernv9, powernv9 disable_radix, powernv10)
 #                with kvm-hv and kvm_hv_rs; ends with "N passed, N failed"
+#   make bench   kvm-hv vs kvm_hv_rs in emulated instructions (-icount);
+#                writes Documentation/bench-results.txt
 #
 # Downloads and builds live in $KVM_HV_RS_CACHE (default ~/.cache/kvm_hv_rs).
 
-.PHONY: run check deps kernel initramfs host-test clean-cache
+.PHONY: run check bench deps kernel initramfs host-test clean-cache
 
 run:
 	@scripts/run.sh
 
 check:
 	@scripts/check.sh
+
+bench:
+	@scripts/bench.sh
 
 deps:
 	@scripts/setup-deps.sh

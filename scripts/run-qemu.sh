@@ -2,19 +2,23 @@
 # SPDX-License-Identifier: GPL-2.0
 # Boot one emulated POWER host and run tests/init.sh's scenarios on it.
 #
-#   run-qemu.sh MACHINE [check|run]
+#   run-qemu.sh MACHINE [check|run|bench]
 #
 # MACHINE: powernv8, powernv9, powernv9-hpt (HPT host: disable_radix),
 # powernv9-nocma (no KVM CMA area: kvm_cma_resv_ratio=0), powernv9-cma1
 # (a CMA area with room for one default HPT: kvm_cma_resv_ratio=1),
 # powernv10. The console goes to $OUT/console-MACHINE.log; in run mode it
 # is also shown. Exits with QEMU's status (124: timed out).
+#
+# bench mode runs QEMU with -icount shift=0,sleep=off (one nanosecond of
+# guest time per instruction). KVM_HV_RS_APPEND adds to the kernel command
+# line; KVM_HV_RS_CONSOLE names the console log instead.
 source "$(dirname "$0")/lib.sh"
 
-machine=${1:?usage: run-qemu.sh MACHINE [check|run]}
+machine=${1:?usage: run-qemu.sh MACHINE [check|run|bench]}
 mode=${2:-check}
 TIMEOUT=${KVM_HV_RS_TIMEOUT:-900}
-append="console=hvc0 panic=-1 oops=panic kvm_hv_rs_test=$mode"
+append="console=hvc0 panic=-1 oops=panic kvm_hv_rs_test=$mode ${KVM_HV_RS_APPEND:-}"
 smp=1
 case $machine in
 # POWER8: one core with two threads, as KVM runs a vcore on a whole core
@@ -27,7 +31,8 @@ powernv9-cma1) args=(-M powernv9 -cpu power9); append+=" kvm_cma_resv_ratio=1" ;
 powernv10) args=(-M powernv10 -cpu power10) ;;
 *) die "unknown machine '$machine' (powernv8, powernv9, powernv9-hpt, powernv9-nocma, powernv9-cma1, powernv10)" ;;
 esac
-log=$OUT/console-$machine.log
+if [ "$mode" = bench ]; then args+=(-icount shift=0,sleep=off); fi
+log=${KVM_HV_RS_CONSOLE:-$OUT/console-$machine.log}
 cmd=(timeout --foreground -k 10 "$TIMEOUT" qemu-system-ppc64 "${args[@]}" -smp "$smp" -m 2G
 	-nographic -no-reboot -kernel "$OBJ/vmlinux" -initrd "$OUT/initramfs.cpio"
 	-append "$append")

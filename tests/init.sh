@@ -8,6 +8,7 @@
 # Kernel command line:
 #   kvm_hv_rs_test=check   the test scenarios (default)
 #   kvm_hv_rs_test=run     the demo: kvm_hv_rs serves a guest's hcalls
+#   kvm_hv_rs_test=bench   the benchmark (scripts/bench.sh boots it)
 #
 # The module-lifecycle scenarios need the run path untouched by earlier
 # tests, so their order matters: C first, then kvm_hv_rs, then the refusals.
@@ -202,6 +203,18 @@ check_all() {
 	echo "# kvm_hv_rs: $fails of $n failed"
 }
 
+# `make bench` (scripts/bench.sh): the run path's costs under -icount, C
+# first, then kvm_hv_rs, in one boot. tests/guest/bench.c prints the rows.
+bench_all() {
+	p8_secondaries_offline >/dev/null || echo "bench-error: secondaries stay online"
+	modprobe kvm_hv || echo "bench-error: modprobe kvm_hv"
+	bench kvm-hv || echo "bench-error: kvm-hv"
+	modprobe kvm_hv_rs || echo "bench-error: modprobe kvm_hv_rs"
+	bench kvm_hv_rs || echo "bench-error: kvm_hv_rs"
+	echo "bench-info hpt_alloc $(hpt_count cma)/$(hpt_count buddy)"
+	rmmod kvm_hv_rs
+}
+
 demo() {
 	echo "### modprobe kvm_hv_rs (pulls in kvm-hv)"
 	modprobe kvm_hv_rs
@@ -217,6 +230,11 @@ echo "kvm_hv_rs-test: start $(uname -r) $(grep -m1 '^cpu' /proc/cpuinfo | tr -s 
 	"mmu=$(grep -m1 '^MMU' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')"
 case "${kvm_hv_rs_test:-check}" in
 run) demo ;;
+bench)
+	bench_all
+	echo "kvm_hv_rs-test: dmesg"
+	dmesg
+	;;
 *)
 	check_all
 	echo "kvm_hv_rs-test: dmesg"

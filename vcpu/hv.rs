@@ -571,7 +571,7 @@ impl P9Vcpu for P9Entry<'_> {
 
     fn update_vpas(&mut self) {
         // SAFETY: `vcpu` is valid and its mutex held (type invariant).
-        unsafe { bindings::kvmhv_p9_update_vpas(self.vcpu()) };
+        unsafe { bindings::kvmhv_update_vpas(self.vcpu()) };
     }
 
     fn disable_preemption_and_irqs(&mut self) {

@@ -104,7 +104,7 @@ impl Vcore for P8Run<'_> {
         unsafe {
             (*vcpu).arch.ret = super::run::RESUME_GUEST;
             (*vcpu).arch.trap = 0;
-            bindings::kvmhv_p9_update_vpas(vcpu);
+            bindings::kvmhv_update_vpas(vcpu);
         }
     }
 

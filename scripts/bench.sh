@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# `make bench`: what the run path costs under kvm-hv and under kvm_hv_rs, in
+# emulated instructions (Documentation/performance.rst).
+#
+# Boots each machine BOOTS times with a KVM CMA area and BOOTS times without
+# one (kvm_cma_resv_ratio=0, so HPTs come from the page allocator), all
+# under -icount shift=0,sleep=off; each boot measures kvm-hv, then
+# kvm_hv_rs (tests/guest/bench.c). Prints the table and writes it to
+# Documentation/bench-results.txt.
+#
+#   KVM_HV_RS_BENCH_MACHINES="powernv9"   only these hosts
+#   KVM_HV_RS_BENCH_BOOTS=5               boots per machine and allocator
+#   KVM_HV_RS_BENCH_OUT=FILE              write the table there instead
+source "$(dirname "$0")/lib.sh"
+
+MACHINES=(${KVM_HV_RS_BENCH_MACHINES:-powernv8 powernv9 powernv10})
+BOOTS=${KVM_HV_RS_BENCH_BOOTS:-3}
+RESULTS=${KVM_HV_RS_BENCH_OUT:-$TOP/Documentation/bench-results.txt}
+
+"$TOP/scripts/setup-deps.sh"
+"$TOP/scripts/build-kernel.sh"
+"$TOP/scripts/build-initramfs.sh"
+
+rm -f "$OUT"/bench-*.log
+logs=()
+for m in "${MACHINES[@]}"; do
+	for b in $(seq "$BOOTS"); do
+		for alloc in cma buddy; do
+			log=$OUT/bench-$m-$alloc-$b.log
+			append=
+			[ $alloc = cma ] || append=kvm_cma_resv_ratio=0
+			t=$SECONDS
+			rc=0
+			KVM_HV_RS_CONSOLE=$log KVM_HV_RS_APPEND=$append \
+				"$TOP/scripts/run-qemu.sh" "$m" bench || rc=$?
+			say "bench $m $alloc boot $b: QEMU exit $rc after $((SECONDS - t)) s ($log)"
+			logs+=("$m:$alloc:$rc:$log")
+		done
+	done
+done
+exec python3 "$TOP/tests/bench_table.py" --out "$RESULTS" "${logs[@]}"

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bench - what the run path costs, in emulated instructions.
+ *
+ * Run by /init in `kvm_hv_rs_test=bench` boots, which QEMU runs with
+ * `-icount shift=0,sleep=off`: guest time then advances one nanosecond per
+ * emulated instruction, so a timebase delta, scaled to nanoseconds, is the
+ * number of instructions the emulated host ran meanwhile (kernel, guest
+ * and this program alike). Each row prints one line:
+ *
+ *   bench MODULE ROW COUNT
+ *
+ * with COUNT the instructions per operation (the median of REPEAT
+ * measurements in this boot). Rows:
+ *
+ *   null_hcall_radix  KVM_RUN -> guest `sc 1` with an hcall number KVM
+ *   null_hcall_hpt    does not implement -> KVM_EXIT_PAPR_HCALL -> back
+ *                     to userspace, the next KVM_RUN: one round trip
+ *   kernel_hcall_radix  an hcall the host serves without leaving KVM_RUN
+ *   kernel_hcall_hpt  (H_PROD of a vcpu that does not exist: H_PARAMETER),
+ *                     timed by the guest itself around a loop of them
+ *   first_run_hpt     the first KVM_RUN of a new HPT guest with 64 MiB of
+ *                     memory, to its first hcall exit: HPT allocation
+ *                     (order 24, from the KVM CMA area or, without one, the
+ *                     page allocator), reverse map, VRMA with its bolted
+ *                     HPTEs, LPCR, then the guest entry
+ *   vm_lifecycle      KVM_CREATE_VM + KVM_CREATE_VCPU + closing both
+ *
+ * Usage: bench MODULE
+ */
+#include "vmtest.h"
+
+#define H_NULL		0x7030
+#define H_DONE		0x7031
+#define H_PROD		0xe8
+#define KERNEL_ADDR	(CODE_ADDR + 0x100)
+#define KERNEL_LOOPS	100
+#define ROUND_TRIPS	200
+#define LIFECYCLES	20
+#define REPEAT		5
+#define SPR_TB		268
+
+static double ns_per_tick;
+
+static uint64_t tb(void) { return __builtin_ppc_get_timebase(); }
+
+static uint32_t mftb(int rt) { return mfspr(rt, SPR_TB); }
+static uint32_t subf(int rt, int ra, int rb) { return 0x7c000050 | rt << 21 | ra << 16 | rb << 11; }
+static uint32_t bgt(int32_t disp) { return 0x41810000 | (disp & 0xfffc); }
+
+static void write_guest(uint32_t *mem)
+{
+	uint32_t *p = mem + CODE_ADDR / 4;
+	uint32_t *loop;
+
+	/* null hcall, forever */
+	*p++ = li(3, H_NULL);
+	*p++ = SC1;
+	*p = b(-8);
+
+	/* KERNEL_LOOPS in-kernel hcalls, timed; reports the ticks */
+	p = mem + KERNEL_ADDR / 4;
+	*p++ = li(22, KERNEL_LOOPS);
+	*p++ = mftb(20);
+	loop = p;
+	*p++ = li(3, H_PROD);
+	*p++ = li(4, -1);
+	*p++ = SC1;
+	*p++ = addi(22, 22, -1);
+	*p++ = cmpwi(22, 0);
+	*p = bgt((int32_t)((loop - p) * 4)); p++;
+	*p++ = mftb(21);
+	*p++ = subf(4, 20, 21);
+	*p++ = li(3, H_DONE);
+	*p++ = SC1;
+	*p = b(0);
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp);
+	return v[n / 2];
+}
+
+static void emit(const char *module, const char *row, double *v, int n)
+{
+	printf("bench %s %s %.0f\n", module, row, median(v, n));
+}
+
+/* KVM_RUN to the hcall `nr`; -1 (and says why) otherwise. */
+static int run_to(struct vm *v, uint64_t nr)
+{
+	int r = run(v);
+
+	if (r || v->run->exit_reason != KVM_EXIT_PAPR_HCALL || v->run->papr_hcall.nr != nr) {
+		fprintf(stderr, "bench: KVM_RUN %d, exit_reason %u, hcall 0x%llx; want 0x%llx\n", r,
+			v->run->exit_reason, (unsigned long long)v->run->papr_hcall.nr,
+			(unsigned long long)nr);
+		return -1;
+	}
+	return 0;
+}
+
+static int null_hcall(int kvm, enum mmu mmu, double *out)
+{
+	struct vm v = VM_INIT(kvm);
+	int i, j, ret = -1;
+
+	if (vm_create(&v, mmu, 1, write_guest) ||
+	    vcpu_place(v.vcpu, CODE_ADDR, GUEST_MSR, DEC_FAR))
+		goto out;
+	for (i = 0; i < 10; i++)	/* MMU set-up, caches */
+		if (run_to(&v, H_NULL))
+			goto out;
+	for (j = 0; j < REPEAT; j++) {
+		uint64_t t0 = tb();
+
+		for (i = 0; i < ROUND_TRIPS; i++)
+			if (run_to(&v, H_NULL))
+				goto out;
+		out[j] = (double)(tb() - t0) * ns_per_tick / ROUND_TRIPS;
+	}
+	ret = 0;
+out:
+	vm_close(&v);
+	return ret;
+}
+
+static int kernel_hcall(int kvm, enum mmu mmu, double *out)
+{
+	struct vm v = VM_INIT(kvm);
+	int j, ret = -1;
+
+	if (vm_create(&v, mmu, 1, write_guest))
+		goto out;
+	for (j = -1; j < REPEAT; j++) {
+		if (vcpu_place(v.vcpu, KERNEL_ADDR, GUEST_MSR, DEC_FAR) || run_to(&v, H_DONE))
+			goto out;
+		if (j >= 0)	/* the first also set up the MMU */
+			out[j] = (double)v.run->papr_hcall.args[0] * ns_per_tick / KERNEL_LOOPS;
+	}
+	ret = 0;
+out:
+	vm_close(&v);
+	return ret;
+}
+
+static int first_run(int kvm, double *out)
+{
+	int j;
+
+	for (j = 0; j < REPEAT; j++) {
+		struct vm v = VM_INIT(kvm);
+		uint64_t t0;
+
+		if (vm_create(&v, MMU_HPT, 1, write_guest) ||
+		    vcpu_place(v.vcpu, CODE_ADDR, GUEST_MSR, DEC_FAR)) {
+			vm_close(&v);
+			return -1;
+		}
+		t0 = tb();
+		if (run_to(&v, H_NULL)) {
+			vm_close(&v);
+			return -1;
+		}
+		out[j] = (double)(tb() - t0) * ns_per_tick;
+		vm_close(&v);
+	}
+	return 0;
+}
+
+static int lifecycle(int kvm, double *out)
+{
+	int i, j;
+
+	for (j = 0; j < REPEAT; j++) {
+		uint64_t t0 = tb();
+
+		for (i = 0; i < LIFECYCLES; i++) {
+			int vm = ioctl(kvm, KVM_CREATE_VM, KVM_VM_PPC_HV), vcpu;
+
+			if (vm < 0)
+				return -1;
+			vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+			if (vcpu < 0) {
+				close(vm);
+				return -1;
+			}
+			close(vcpu);
+			close(vm);
+		}
+		out[j] = (double)(tb() - t0) * ns_per_tick / LIFECYCLES;
+	}
+	return 0;
+}
+
+/* Timebase ticks per second, from /proc/cpuinfo. */
+static double tb_hz(void)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[256];
+	double hz = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "timebase : %lf", &hz) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return hz;
+}
+
+int main(int argc, char **argv)
+{
+	const char *module = argc > 1 ? argv[1] : "unknown";
+	struct sigaction sa = { .sa_handler = on_alarm };
+	double v[REPEAT], hz = tb_hz();
+	int kvm, bad = 0;
+	enum mmu mmu;
+	char row[32];
+
+	if (hz <= 0) {
+		fprintf(stderr, "bench: no timebase frequency in /proc/cpuinfo\n");
+		return 1;
+	}
+	ns_per_tick = 1e9 / hz;
+	sigaction(SIGALRM, &sa, NULL);
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0) {
+		perror("bench: /dev/kvm");
+		return 1;
+	}
+	for (mmu = MMU_RADIX; mmu <= MMU_HPT; mmu++) {
+		if (mmu_skip(kvm, mmu))
+			continue;
+		snprintf(row, sizeof(row), "null_hcall_%s", mmu_name[mmu]);
+		if (null_hcall(kvm, mmu, v) == 0)
+			emit(module, row, v, REPEAT);
+		else
+			bad = 1;
+		snprintf(row, sizeof(row), "kernel_hcall_%s", mmu_name[mmu]);
+		if (kernel_hcall(kvm, mmu, v) == 0)
+			emit(module, row, v, REPEAT);
+		else
+			bad = 1;
+	}
+	if (first_run(kvm, v) == 0)
+		emit(module, "first_run_hpt", v, REPEAT);
+	else
+		bad = 1;
+	if (lifecycle(kvm, v) == 0)
+		emit(module, "vm_lifecycle", v, REPEAT);
+	else
+		bad = 1;
+	close(kvm);
+	return bad;
+}
