@@ -6,6 +6,7 @@
 //! replaces the members implemented in Rust, and publishes the result as
 //! `kvmppc_hv_ops` until it is unloaded. See `Documentation/design.rst`.
 
+mod host;
 mod hpt;
 mod ops;
 mod takeover;
@@ -34,6 +35,7 @@ struct KvmHvRs {
 
 impl kernel::Module for KvmHvRs {
     fn init(module: &'static ThisModule) -> Result<Self> {
+        host::init();
         let table = ops::Installed::new(module)?;
         let dir = debugfs::Dir::new(c"kvm_hv_rs");
         let ops_file = KBox::pin_init(

@@ -23,8 +23,7 @@ const KVM_PPC_ALLOCATE_HTAB: u32 = _IOWR::<u32>(bindings::KVMIO, 0xa7);
 ///
 /// `kvm` is a live VM created through this module's table.
 unsafe fn allocate_htab(kvm: *mut bindings::kvm, arg: c_ulong) -> Result {
-    // SAFETY: no preconditions.
-    if unsafe { bindings::kvmhv_on_pseries() } {
+    if crate::host::on_pseries() {
         // A nested hypervisor supports only radix guests.
         return Err(EOPNOTSUPP);
     }

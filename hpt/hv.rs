@@ -9,6 +9,7 @@
 
 use super::geometry::{self, Allocated, Geometry, HptMemory, Reset, Source};
 use super::vrma::{self, PageSize, Vrma};
+use crate::host;
 use core::ptr;
 use kernel::ffi::c_long;
 use kernel::{
@@ -43,11 +44,6 @@ fn count(source: Source) {
         Source::Cma => FROM_CMA.add(1, Relaxed),
         Source::Buddy => FROM_BUDDY.add(1, Relaxed),
     }
-}
-
-fn cpu_has(feature: usize) -> bool {
-    // SAFETY: reads the boot-time CPU feature bits; no other effect.
-    unsafe { bindings::cpu_has_feature(feature) }
 }
 
 /// An HPT's memory: its first page and its linear-map address.
@@ -203,7 +199,7 @@ unsafe fn map_vrma(kvm: *mut bindings::kvm) -> Result {
         }
     }
 
-    if !cpu_has(bindings::CPU_FTR_ARCH_300) {
+    if !host::cpu_has(bindings::CPU_FTR_ARCH_300) {
         // SAFETY: per the function's contract.
         unsafe {
             bindings::kvmppc_update_lpcr(kvm, v.lpcr_vrmasd() as usize, vrma::LPCR_VRMASD as usize)
@@ -257,7 +253,7 @@ unsafe fn setup_mmu_locked(kvm: *mut bindings::kvm) -> Result {
         // SAFETY: the lock is held and `mmu_ready` is clear.
         unsafe { setup_htab_rma(kvm) }?;
     }
-    if cpu_has(bindings::CPU_FTR_ARCH_300) {
+    if host::cpu_has(bindings::CPU_FTR_ARCH_300) {
         // SAFETY: the lock is held; the VM's MMU is set up.
         unsafe { bindings::kvmppc_setup_partition_table(kvm) };
     }

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Boot one emulated POWER host and run tests/init.sh's scenarios on it.
 #
-#   run-qemu.sh MACHINE [check|run|bench]
+#   run-qemu.sh MACHINE [check|run|bench|profile]
 #
 # MACHINE: powernv8, powernv9, powernv9-hpt (HPT host: disable_radix),
 # powernv9-nocma (no KVM CMA area: kvm_cma_resv_ratio=0), powernv9-cma1
@@ -15,7 +15,7 @@
 # line; KVM_HV_RS_CONSOLE names the console log instead.
 source "$(dirname "$0")/lib.sh"
 
-machine=${1:?usage: run-qemu.sh MACHINE [check|run|bench]}
+machine=${1:?usage: run-qemu.sh MACHINE [check|run|bench|profile]}
 mode=${2:-check}
 TIMEOUT=${KVM_HV_RS_TIMEOUT:-900}
 append="console=hvc0 panic=-1 oops=panic kvm_hv_rs_test=$mode ${KVM_HV_RS_APPEND:-}"
@@ -31,14 +31,23 @@ powernv9-cma1) args=(-M powernv9 -cpu power9); append+=" kvm_cma_resv_ratio=1" ;
 powernv10) args=(-M powernv10 -cpu power10) ;;
 *) die "unknown machine '$machine' (powernv8, powernv9, powernv9-hpt, powernv9-nocma, powernv9-cma1, powernv10)" ;;
 esac
-if [ "$mode" = bench ]; then args+=(-icount shift=0,sleep=off); fi
+# profile: bench under QEMU's translation log, driven through stdio and a
+# monitor socket in $KVM_HV_RS_PROFILE_DIR (scripts/bench-profile.py).
+if [ "$mode" = profile ]; then
+	pdir=${KVM_HV_RS_PROFILE_DIR:?}
+	args+=(-d in_asm,nochain -D "$pdir/asm.log" -monitor "unix:$pdir/mon.sock,server,nowait")
+	append="${append/kvm_hv_rs_test=profile/kvm_hv_rs_test=bench} BENCH_PROFILE=1"
+fi
+case $mode in bench|profile) args+=(-icount shift=0,sleep=off) ;; esac
 log=${KVM_HV_RS_CONSOLE:-$OUT/console-$machine.log}
 cmd=(timeout --foreground -k 10 "$TIMEOUT" qemu-system-ppc64 "${args[@]}" -smp "$smp" -m 2G
 	-nographic -no-reboot -kernel "$OBJ/vmlinux" -initrd "$OUT/initramfs.cpio"
 	-append "$append")
 echo "${cmd[*]}" >"$log.cmd"
 rc=0
-if [ "$mode" = run ]; then
+if [ "$mode" = profile ]; then
+	exec "${cmd[@]}"
+elif [ "$mode" = run ]; then
 	"${cmd[@]}" </dev/null 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
 else
 	"${cmd[@]}" </dev/null >"$log" 2>&1 || rc=$?

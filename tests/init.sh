@@ -212,6 +212,9 @@ bench_all() {
 	modprobe kvm_hv_rs || echo "bench-error: modprobe kvm_hv_rs"
 	bench kvm_hv_rs || echo "bench-error: kvm_hv_rs"
 	echo "bench-info hpt_alloc $(hpt_count cma)/$(hpt_count buddy)"
+	if [ -n "${BENCH_PROFILE:-}" ]; then
+		echo "kallsyms-begin"; cat /proc/kallsyms; echo "kallsyms-end"
+	fi
 	rmmod kvm_hv_rs
 }
 

@@ -10,6 +10,7 @@ use super::run::{self, Activity, HvVcpu, Refusal};
 use super::single::{self, P9Vcpu};
 use super::vcore;
 use super::vcore_hv::P8Run;
+use crate::host;
 use core::ptr;
 use kernel::{
     bindings, current,
@@ -83,11 +84,6 @@ const _: () = {
     assert!(vector::FAC_UNAVAIL == bindings::BOOK3S_INTERRUPT_FAC_UNAVAIL);
 };
 
-fn cpu_has(feature: usize) -> bool {
-    // SAFETY: reads the boot-time CPU feature bits; no other effect.
-    unsafe { bindings::cpu_has_feature(feature) }
-}
-
 /// A vcpu of an HV VM inside `KVM_RUN`.
 ///
 /// # Invariants
@@ -108,6 +104,17 @@ pub(super) struct Hv {
 }
 
 impl Hv {
+    /// `kvmppc_get_msr_hv`: the guest's MSR. Only a nested-v2 host reloads
+    /// it from L0 first (kvm-hv's accessor); elsewhere it is the field.
+    fn msr(&self) -> u64 {
+        if host::nestedv2() {
+            // SAFETY: `vcpu` is valid (type invariant).
+            return unsafe { bindings::kvmhv_vcpu_get_msr(self.vcpu) };
+        }
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { (*self.vcpu).arch.shregs.msr }
+    }
+
     pub(super) fn kvm(&self) -> *mut bindings::kvm {
         // SAFETY: `vcpu` is valid (type invariant).
         unsafe { (*self.vcpu).kvm }
@@ -217,7 +224,7 @@ impl Hv {
             Delivery::new(
                 vector,
                 srr1_flags,
-                bindings::kvmhv_vcpu_get_msr(vcpu),
+                self.msr(),
                 bindings::kvmhv_vcpu_get_pc(vcpu) as u64,
                 (*vcpu).arch.intr_msr as u64,
                 (*vcore).lpcr as u64,
@@ -254,13 +261,11 @@ impl PendingInterrupts for Hv {
     }
 
     fn msr(&self) -> u64 {
-        // SAFETY: `vcpu` is valid (type invariant).
-        unsafe { bindings::kvmhv_vcpu_get_msr(self.vcpu) }
+        self.msr()
     }
 
     fn nestedv2(&self) -> bool {
-        // SAFETY: no preconditions.
-        unsafe { bindings::kvmhv_is_nestedv2() }
+        host::nestedv2()
     }
 
     fn take_external_oneshot(&mut self) -> bool {
@@ -314,7 +319,7 @@ impl HvVcpu for Hv {
 
     #[cfg(CONFIG_PPC_TRANSACTIONAL_MEM)]
     fn transaction_suspended(&self) -> bool {
-        if !cpu_has(bindings::CPU_FTR_TM) {
+        if !host::cpu_has(bindings::CPU_FTR_TM) {
             return false;
         }
         // SAFETY: `current` is this thread's live task; `thread.regs` is its
@@ -353,13 +358,13 @@ impl HvVcpu for Hv {
         if cfg!(CONFIG_PPC_FPU) {
             msr |= bindings::MSR_FP;
         }
-        if cpu_has(bindings::CPU_FTR_ALTIVEC) {
+        if host::cpu_has(bindings::CPU_FTR_ALTIVEC) {
             msr |= bindings::MSR_VEC;
         }
-        if cpu_has(bindings::CPU_FTR_VSX) {
+        if host::cpu_has(bindings::CPU_FTR_VSX) {
             msr |= bindings::MSR_VSX;
         }
-        if cpu_has(bindings::CPU_FTR_TM) || cpu_has(bindings::CPU_FTR_P9_TM_HV_ASSIST) {
+        if host::cpu_has(bindings::CPU_FTR_TM) || host::cpu_has(bindings::CPU_FTR_P9_TM_HV_ASSIST) {
             // SAFETY: `vcpu` is valid (type invariant).
             let hfscr = unsafe { bindings::kvmhv_vcpu_get_hfscr(self.vcpu) };
             if hfscr & bindings::HFSCR_TM as u64 != 0 {
@@ -381,7 +386,7 @@ impl HvVcpu for Hv {
         // SAFETY: `vcpu`, its vcore, its VM and the VM's mm are valid (type
         // invariant); the vcpu's fields are this thread's to write.
         unsafe {
-            if !cpu_has(bindings::CPU_FTR_ARCH_300) {
+            if !host::cpu_has(bindings::CPU_FTR_ARCH_300) {
                 (*vcpu).arch.waitp = &raw mut (*vcore).wait;
             }
             (*vcpu).arch.pgdir = (*(*kvm).mm).__bindgen_anon_1.pgd;
@@ -411,7 +416,7 @@ impl HvVcpu for Hv {
         // SAFETY: `vcpu` is valid, its mutex held, and it was prepared for
         // entry above (state BUSY_IN_HOST, counted in `vcpus_running`).
         unsafe {
-            if !cpu_has(bindings::CPU_FTR_ARCH_300) {
+            if !host::cpu_has(bindings::CPU_FTR_ARCH_300) {
                 return vcore::run_vcpu(&mut P8Run::new(self));
             }
             let lpcr = (*self.vcore()).lpcr as u64;
@@ -437,12 +442,10 @@ impl HvVcpu for Hv {
 
     fn hcall_from_problem_state(&mut self) -> bool {
         static WARNED: AtomicFlag = AtomicFlag::new(false);
-        // SAFETY: no preconditions.
-        if unsafe { bindings::kvmhv_is_nestedv2() } {
+        if host::nestedv2() {
             return false;
         }
-        // SAFETY: `vcpu` is valid (type invariant).
-        let pr = unsafe { bindings::kvmhv_vcpu_get_msr(self.vcpu) } & bindings::MSR_PR as u64 != 0;
+        let pr = self.msr() & bindings::MSR_PR as u64 != 0;
         if pr && !WARNED.xchg(true, Relaxed) {
             kernel::warn_on!(true);
         }
@@ -623,8 +626,7 @@ impl P9Vcpu for P9Entry<'_> {
     }
 
     fn on_pseries(&self) -> bool {
-        // SAFETY: no preconditions.
-        unsafe { bindings::kvmhv_on_pseries() }
+        host::on_pseries()
     }
 
     fn msr(&self) -> u64 {

@@ -41,6 +41,7 @@
 #define SPR_TB		268
 
 static double ns_per_tick;
+static const char *bench_module;
 
 static uint64_t tb(void) { return __builtin_ppc_get_timebase(); }
 
@@ -133,18 +134,100 @@ out:
 	return ret;
 }
 
+/*
+ * With BENCH_PROFILE=1 in the environment (scripts/bench-profile.py), the
+ * first measured run of kernel_hcall is bracketed by console lines
+ * "bench-profile-start|stop MODULE MMU", each followed by a wait for a line
+ * on stdin: the profiler turns QEMU's execution log on and off meanwhile,
+ * and counts what runs between bench_profile_begin() and _end().
+ */
+/* Where the profiled window starts and ends in the execution log. */
+__attribute__((noinline)) void bench_profile_begin(void) { __asm__ volatile("" ::: "memory"); }
+__attribute__((noinline)) void bench_profile_end(void) { __asm__ volatile("" ::: "memory"); }
+
+static void profile_mark(const char *what, const char *mmu)
+{
+	char line[16];
+
+	if (!getenv("BENCH_PROFILE"))
+		return;
+	if (*what == 's' && what[2] == 'o')
+		bench_profile_end();
+	printf("bench-profile-%s %s %s\n", what, bench_module, mmu);
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		fprintf(stderr, "bench: no go-ahead on stdin\n");
+	if (*what == 's' && what[2] == 'a')
+		bench_profile_begin();
+}
+
+/*
+ * The vcpu's exit-timing segments (CONFIG_KVM_BOOK3S_HV_P9_TIMING, ISA
+ * v3.0 hosts): count and total nanoseconds, i.e. instructions, per name.
+ */
+#define SEGMENTS	8
+struct timings {
+	int n;
+	char name[SEGMENTS][16];
+	unsigned long long count[SEGMENTS], total[SEGMENTS];
+};
+
+static int read_timings(struct vm *v, struct timings *t)
+{
+	char path[96], line[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/vcpu0/timings", getpid(), v->vm);
+	f = fopen(path, "r");
+	t->n = 0;
+	if (!f)
+		return -1;
+	while (t->n < SEGMENTS && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%15[^:]: %llu %llu", t->name[t->n], &t->count[t->n],
+			   &t->total[t->n]) == 3)
+			t->n++;
+	fclose(f);
+	return 0;
+}
+
+/*
+ * Prints where the instructions of `ops` operations went, per segment:
+ * "bench-segment MODULE ROW SEGMENT PER_OP".
+ */
+static void emit_segments(const char *module, const char *row, struct timings *a,
+			  struct timings *b, int ops)
+{
+	int i;
+
+	for (i = 0; i < a->n && i < b->n; i++)
+		printf("bench-segment %s %s %s %.0f\n", module, row, b->name[i],
+		       (double)(b->total[i] - a->total[i]) / ops);
+}
+
 static int kernel_hcall(int kvm, enum mmu mmu, double *out)
 {
 	struct vm v = VM_INIT(kvm);
+	struct timings before, after;
+	char row[32];
 	int j, ret = -1;
 
 	if (vm_create(&v, mmu, 1, write_guest))
 		goto out;
 	for (j = -1; j < REPEAT; j++) {
+		if (j == 0)
+			profile_mark("start", mmu_name[mmu]);
 		if (vcpu_place(v.vcpu, KERNEL_ADDR, GUEST_MSR, DEC_FAR) || run_to(&v, H_DONE))
 			goto out;
+		if (j == 0)
+			profile_mark("stop", mmu_name[mmu]);
 		if (j >= 0)	/* the first also set up the MMU */
 			out[j] = (double)v.run->papr_hcall.args[0] * ns_per_tick / KERNEL_LOOPS;
+		else
+			read_timings(&v, &before);
+	}
+	if (!read_timings(&v, &after)) {
+		snprintf(row, sizeof(row), "kernel_hcall_%s", mmu_name[mmu]);
+		emit_segments(bench_module, row, &before, &after, REPEAT * KERNEL_LOOPS);
 	}
 	ret = 0;
 out:
@@ -230,6 +313,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ns_per_tick = 1e9 / hz;
+	bench_module = module;
 	sigaction(SIGALRM, &sa, NULL);
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm < 0) {

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Facts about the host that are fixed once it has booted, read once when
+//! the module loads.
+//!
+//! C tests them through jump labels that cost nothing once patched. From
+//! Rust each test would be a call, out of the module, to a helper: a dozen
+//! instructions or more, several times per guest entry. The module reads
+//! them at `init` instead and keeps them in atomics.
+//!
+//! * CPU features (`cpu_has_feature`): set up before any module loads.
+//! * `kvmhv_on_pseries()`: the host runs without hypervisor mode.
+//! * `kvmhv_is_nestedv2()`: the host is a nested-v2 guest; kvm-hv decides
+//!   it in its own `init`, which runs before kvm_hv_rs's (kvm_hv_rs depends
+//!   on kvm-hv).
+
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use kernel::bindings;
+
+static CPU_FEATURES: AtomicU64 = AtomicU64::new(0);
+static ON_PSERIES: AtomicBool = AtomicBool::new(false);
+static NESTED_V2: AtomicBool = AtomicBool::new(false);
+
+/// Reads the host's facts; called once from the module's `init`, before
+/// the ops table is published.
+pub(crate) fn init() {
+    let mut features = 0u64;
+    for bit in 0..u64::BITS {
+        let feature = 1u64 << bit;
+        // SAFETY: reads the boot-time CPU feature bits; no other effect.
+        if unsafe { bindings::cpu_has_feature(feature as usize) } {
+            features |= feature;
+        }
+    }
+    CPU_FEATURES.store(features, Relaxed);
+    // SAFETY: no preconditions.
+    ON_PSERIES.store(unsafe { bindings::kvmhv_on_pseries() }, Relaxed);
+    // SAFETY: no preconditions.
+    NESTED_V2.store(unsafe { bindings::kvmhv_is_nestedv2() }, Relaxed);
+}
+
+/// `cpu_has_feature(feature)`.
+pub(crate) fn cpu_has(feature: usize) -> bool {
+    CPU_FEATURES.load(Relaxed) & feature as u64 != 0
+}
+
+/// `kvmhv_on_pseries()`.
+pub(crate) fn on_pseries() -> bool {
+    ON_PSERIES.load(Relaxed)
+}
+
+/// `kvmhv_is_nestedv2()`.
+pub(crate) fn nestedv2() -> bool {
+    NESTED_V2.load(Relaxed)
+}

@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Where the instructions of an in-kernel hcall go, per kernel function,
+under kvm-hv and under kvm_hv_rs.
+
+    scripts/bench-profile.py [MACHINE] [--top N]
+
+Boots MACHINE (default powernv9) in run-qemu.sh's profile mode: bench under
+-icount with QEMU's translation log on (-d in_asm,nochain). When
+tests/guest/bench.c reaches the first measured run of kernel_hcall it
+prints bench-profile-start and waits; this script then turns QEMU's
+execution log on through the monitor, lets the guest go, and turns it off
+at bench-profile-stop. Each executed translation block is charged its
+instructions, by address, to the kernel symbols the guest's /proc/kallsyms
+names. Prints, per module and MMU, the instructions per hcall by function,
+and the functions whose counts differ most between C and Rust.
+
+Needs `make initramfs` to have run. Debugging aid, not part of make check.
+"""
+import argparse
+import bisect
+import collections
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LOOPS = 100                          # KERNEL_LOOPS in bench.c
+INSN = re.compile(r"^0x([0-9a-f]+):")
+EXEC = re.compile(r"^Trace \d+: \S+ \[[0-9a-f]+/([0-9a-f]+)/")
+START = re.compile(r"bench-profile-(start|stop) (\S+) (\S+)")
+
+
+def monitor(sock_path, cmd):
+    for _ in range(100):
+        try:
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(sock_path)
+            break
+        except OSError:
+            time.sleep(0.1)
+    s.settimeout(2)
+    s.sendall((cmd + "\n").encode())
+    time.sleep(0.3)
+    s.close()
+
+
+def drive(machine, pdir):
+    env = dict(os.environ, KVM_HV_RS_PROFILE_DIR=pdir)
+    qemu = subprocess.Popen([os.path.join(TOP, "scripts/run-qemu.sh"), machine, "profile"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    console, windows = [], []
+    for raw in qemu.stdout:
+        line = raw.decode(errors="replace").rstrip("\r\n")
+        console.append(line)
+        m = START.search(line)
+        if not m:
+            continue
+        what, module, mmu = m.groups()
+        if what == "start":
+            name = os.path.join(pdir, f"exec-{module}-{mmu}.log")
+            windows.append((module, mmu, name))
+            monitor(os.path.join(pdir, "mon.sock"), f"logfile {name}")
+            monitor(os.path.join(pdir, "mon.sock"), "log in_asm,nochain,exec")
+        else:
+            monitor(os.path.join(pdir, "mon.sock"), "log in_asm,nochain")
+            monitor(os.path.join(pdir, "mon.sock"), f"logfile {pdir}/asm-{module}-{mmu}.log")
+        qemu.stdin.write(b"\n")
+        qemu.stdin.flush()
+    qemu.wait()
+    with open(os.path.join(pdir, "console.txt"), "w") as f:
+        f.write("\n".join(console) + "\n")
+    return console, windows
+
+
+def kallsyms(console):
+    syms, inside = [], False
+    for line in console:
+        if line.startswith("kallsyms-begin"):
+            inside = True
+        elif line.startswith("kallsyms-end"):
+            break
+        elif inside:
+            f = line.split()
+            if len(f) >= 3 and f[1] in "tTwW":
+                name = f[2] + (" " + f[3] if len(f) > 3 else "")
+                syms.append((int(f[0], 16), name))
+    syms.sort()
+    return [a for a, _ in syms], [n for _, n in syms]
+
+
+def translations(pdir):
+    """TB start address -> the addresses of its instructions (last seen)."""
+    tbs = {}
+    for name in sorted(os.listdir(pdir)):
+        if not name.endswith(".log"):
+            continue
+        cur = None
+        with open(os.path.join(pdir, name), errors="replace") as f:
+            for line in f:
+                if line.startswith("IN:"):
+                    cur = []
+                    continue
+                if cur is None:
+                    continue
+                m = INSN.match(line)
+                if m:
+                    cur.append(int(m.group(1), 16))
+                elif cur:
+                    tbs[cur[0]] = cur
+                    cur = None
+    return tbs
+
+
+def marker_ranges():
+    """bench's bench_profile_begin and _end: (start, end) address ranges."""
+    binary = os.path.join(os.environ.get("KVM_HV_RS_CACHE", os.path.expanduser(
+        "~/.cache/kvm_hv_rs")), "out/initramfs.d/tests/bench")
+    out = subprocess.run(["powerpc64le-linux-gnu-nm", "-S", binary], capture_output=True,
+                         text=True, check=True).stdout
+    ranges = {}
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) == 4 and f[3] in ("bench_profile_begin", "bench_profile_end"):
+            ranges[f[3]] = (int(f[0], 16), int(f[0], 16) + int(f[1], 16))
+    return ranges["bench_profile_begin"], ranges["bench_profile_end"]
+
+
+def profile(window, tbs, addrs, names, markers):
+    """Instructions per symbol between the two markers' first executions."""
+    per = collections.Counter()
+    missing = 0
+    (b0, b1), (e0, e1) = markers
+    inside = False
+    with open(window, errors="replace") as f:
+        for line in f:
+            m = EXEC.match(line)
+            if not m:
+                continue
+            pc = int(m.group(1), 16)
+            if not inside:
+                inside = b0 <= pc < b1
+                continue
+            if e0 <= pc < e1:
+                break
+            insns = tbs.get(pc)
+            if not insns:
+                missing += 1
+                continue
+            for a in insns:
+                i = bisect.bisect_right(addrs, a) - 1
+                per[names[i] if i >= 0 else hex(a)] += 1
+    return per, missing
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("machine", nargs="?", default="powernv9")
+    ap.add_argument("--top", type=int, default=40)
+    ap.add_argument("--keep", help="directory for the logs (default: a temporary one)")
+    args = ap.parse_args()
+    pdir = args.keep or tempfile.mkdtemp(prefix="kvm_hv_rs-profile-")
+    os.makedirs(pdir, exist_ok=True)
+    console, windows = drive(args.machine, pdir)
+    addrs, names = kallsyms(console)
+    if not windows or not addrs:
+        print("no profile windows or no kallsyms on the console", file=sys.stderr)
+        return 1
+    tbs = translations(pdir)
+    markers = marker_ranges()
+    result = {}
+    for module, mmu, window in windows:
+        per, missing = profile(window, tbs, addrs, names, markers)
+        result[(module, mmu)] = per
+        total = sum(per.values())
+        print(f"\n== {module} {mmu}: {total / LOOPS:.0f} instructions per hcall"
+              f" ({missing} blocks without a translation)")
+        for sym, n in per.most_common(args.top):
+            print(f"  {n / LOOPS:8.1f}  {sym}")
+    for mmu in sorted({m for _, m in result}):
+        c, r = result.get(("kvm-hv", mmu)), result.get(("kvm_hv_rs", mmu))
+        if not c or not r:
+            continue
+        print(f"\n== {mmu}: Rust - C per hcall, by function (largest first)")
+        diff = {s: (r.get(s, 0) - c.get(s, 0)) / LOOPS for s in set(c) | set(r)}
+        for sym, d in sorted(diff.items(), key=lambda kv: -abs(kv[1]))[:args.top]:
+            print(f"  {d:+8.1f}  {sym}")
+    print(f"\nlogs: {pdir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
