@@ -164,13 +164,22 @@ rs_modprobe_pulls_kvm_hv() {
 	loaded kvm_hv || { echo "kvm_hv not loaded"; return 1; }
 	want_eq "$(refcnt kvm_hv)" 1 "kvm_hv refcnt"
 }
+# `make bench`'s program works under kvm_hv_rs (its numbers are not checked
+# here: no timing thresholds in tests).
+bench_runs() {
+	out=$(bench kvm_hv_rs) || { echo "$out"; return 1; }
+	rows=$(echo "$out" | grep -c '^bench kvm_hv_rs ')
+	want=4	# radix guests (two more rows) need a radix host
+	grep -q '^MMU.*Radix' /proc/cpuinfo && want=6
+	want_eq "$rows" "$want" "bench rows"
+}
 unload_all() {
 	rmmod kvm_hv_rs && rmmod kvm_hv && rmmod kvm
 }
 
 check_all() {
 	echo "KTAP version 1"
-	echo "1..28"
+	echo "1..29"
 	if out=$(p8_secondaries_offline 2>&1); then ok p8_secondaries_offline; echo "# $out"
 	else not_ok p8_secondaries_offline "$out"; fi
 	check modprobe_kvm_hv modprobe kvm_hv
@@ -191,6 +200,7 @@ check_all() {
 	subtest smp.kvm_hv_rs smp
 	subtest hpt_paging.kvm_hv_rs hpt_paging
 	check allocate_htab.kvm_hv_rs allocate_htab
+	check bench_runs.kvm_hv_rs bench_runs
 	check rs_unload_restores_c_table rs_unload_restores_c
 	subtest hcall_exit.kvm-hv_after_rs hcall_exit
 	subtest interrupts.kvm-hv_after_rs interrupts
