@@ -30,10 +30,16 @@
  *                      Its VM must go, and a new VM run an hcall exit
  *                      (dmesg is checked by the harness)
  *
- * Known: on QEMU's emulated POWER8 a vcore's second thread does not run
- * guest code, under kvm-hv as under kvm_hv_rs (with the ceder on thread 1
- * it never cedes; with the prodder on thread 1 the host hangs), so the
- * variants that share a vcore are skipped there (KVM_CAP_PPC_SMT above 1).
+ * Known: on QEMU's emulated POWER8 a vcore's second thread cannot run
+ * guest code, under kvm-hv as under kvm_hv_rs: QEMU keeps SDR1 and LPIDR
+ * per thread (helper_store_sdr1/_lpidr write only the calling thread),
+ * while on POWER8 they are per core and KVM's entry code has only the
+ * primary thread switch them. Thread 1 enters the guest with the host's
+ * HPT and LPID and takes HISI at its first instruction forever (the ceder
+ * never cedes; with the prodder there, the host hangs). Copying thread
+ * 0's SDR1 and LPIDR into thread 1 through QEMU's gdbstub at guest entry
+ * made both variants pass under kvm-hv. So the variants that share a
+ * vcore are skipped there (KVM_CAP_PPC_SMT above 1) until QEMU shares them.
  *
  * A vcpu that does not exit within 10 s is interrupted and fails.
  * Output is KTAP, indented as a subtest of the harness's KTAP.
@@ -171,7 +177,7 @@ static void test_one(int kvm, enum mmu mmu, const char *skip, const struct varia
 	smt = ioctl(v.vm, KVM_CHECK_EXTENSION, KVM_CAP_PPC_SMT);
 	if (smt > 1 && var->ceder < smt && var->prodder < smt) {
 		vm_close(&v);
-		result(1, name, "known: a vcore's second thread does not run on the emulated POWER8");
+		result(1, name, "known: QEMU's POWER8 keeps SDR1/LPIDR per thread, so a vcore's thread 1 cannot enter a guest");
 		return;
 	}
 	if (
