@@ -9,10 +9,13 @@
 #                with kvm-hv and kvm_hv_rs; ends with "N passed, N failed"
 #   make bench   kvm-hv vs kvm_hv_rs in emulated instructions (-icount);
 #                writes Documentation/bench-results.txt
+#   make vmm     Debian's QEMU boots Linux guests inside each emulated host,
+#                through kvm-hv and kvm_hv_rs; writes
+#                Documentation/vmm-results.txt
 #
 # Downloads and builds live in $KVM_HV_RS_CACHE (default ~/.cache/kvm_hv_rs).
 
-.PHONY: run check bench deps kernel initramfs host-test clean-cache
+.PHONY: run check bench vmm deps kernel initramfs host-test clean-cache
 
 run:
 	@scripts/run.sh
@@ -22,6 +25,9 @@ check:
 
 bench:
 	@scripts/bench.sh
+
+vmm:
+	@scripts/vmm.sh
 
 deps:
 	@scripts/setup-deps.sh

@@ -3,12 +3,23 @@
 # Build the emulated host's initramfs: busybox, tests/init.sh as /init, the
 # test programs (static ppc64le), and the kernel's modules.
 # Needs scripts/build-kernel.sh to have run.
+#
+#   build-initramfs.sh [vmm]
+#
+# vmm: also $CACHE/vmm/root (scripts/build-vmm.sh) at /vmm, for the VMM
+# scenarios, in $OUT/initramfs-vmm.cpio (uncompressed: the emulated host
+# unpacks it faster than it would inflate it).
 source "$(dirname "$0")/lib.sh"
 
 CC=powerpc64le-linux-gnu-gcc
 CFLAGS=(-static -pthread -O2 -Wall -Wextra -Werror -I"$OUT/headers/include")
 STAGE=$OUT/initramfs.d
 IMG=$OUT/initramfs.cpio
+if [ "${1:-}" = vmm ]; then
+	[ -x "$CACHE/vmm/root/usr/bin/qemu-system-ppc64" ] || die "no $CACHE/vmm/root: run scripts/build-vmm.sh first"
+	STAGE=$OUT/initramfs-vmm.d
+	IMG=$OUT/initramfs-vmm.cpio
+fi
 
 [ -f "$OBJ/vmlinux" ] || die "no $OBJ/vmlinux: run scripts/build-kernel.sh first"
 rm -rf "$STAGE"
@@ -21,6 +32,7 @@ for src in "$TOP"/tests/guest/*.c; do
 		{ cat "$LOGDIR/cc-$prog.log" >&2; die "step 'compile tests/guest/$prog.c' failed"; }
 done
 cp -a "$OUT/modroot/lib/modules" "$STAGE/lib/"
+[ "${1:-}" = vmm ] && cp -a "$CACHE/vmm/root" "$STAGE/vmm"
 
 run_logged "gen_init_cpio" "$LOGDIR/gen_init_cpio.log" "${KMAKE[@]}" usr/gen_init_cpio
 printf 'nod /dev/console 0600 0 0 c 5 1\n' >"$OUT/initramfs.extra"

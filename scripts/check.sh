@@ -4,6 +4,7 @@
 # with kvm-hv and kvm_hv_rs in each boot. Ends with "N passed, N failed".
 #
 #   KVM_HV_RS_MACHINES="powernv9 powernv10"   run only these hosts
+#   KVM_HV_RS_NO_VMM=1                        skip the VMM subset
 source "$(dirname "$0")/lib.sh"
 
 MACHINES=(${KVM_HV_RS_MACHINES:-powernv8 powernv9 powernv9-hpt powernv9-nocma powernv9-cma1 powernv10})
@@ -70,10 +71,22 @@ run_matrix() {
 		specs+=("$m=$OUT/console-$m.log:$rc")
 	done
 }
+# The VMM subset (make vmm runs the whole set): Debian's QEMU inside the
+# emulated POWER9 boots a radix and a hash Linux guest with 2 vcpus, through
+# kvm-hv and then kvm_hv_rs.
+run_vmm() {
+	local log=$OUT/console-vmm-powernv9.log rc=0 t=$SECONDS
+	"$TOP/scripts/build-vmm.sh" && "$TOP/scripts/build-initramfs.sh" vmm || return 1
+	KVM_HV_RS_CONSOLE=$log KVM_HV_RS_APPEND="vmm_modules=kvm-hv,kvm_hv_rs vmm_guests=radix:2,hash:2" \
+		"$TOP/scripts/run-qemu.sh" powernv9 vmm || rc=$?
+	say "powernv9-vmm: QEMU exit $rc after $((SECONDS - t)) s (console: $log)"
+	specs+=("powernv9-vmm=$log:$rc")
+}
 if phase deps "$TOP/scripts/setup-deps.sh" && phase kernel "$TOP/scripts/build-kernel.sh"; then
 	phase lint do_lints || true
 	phase host-tests host_tests || true
 	phase initramfs "$TOP/scripts/build-initramfs.sh" && phase matrix run_matrix
+	[ -n "${KVM_HV_RS_NO_VMM:-}" ] || phase vmm run_vmm || true
 fi
 
 echo

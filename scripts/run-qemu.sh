@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Boot one emulated POWER host and run tests/init.sh's scenarios on it.
 #
-#   run-qemu.sh MACHINE [check|run|bench|profile]
+#   run-qemu.sh MACHINE [check|run|bench|profile|vmm]
 #
 # MACHINE: powernv8, powernv9, powernv9-hpt (HPT host: disable_radix),
 # powernv9-nocma (no KVM CMA area: kvm_cma_resv_ratio=0), powernv9-cma1
@@ -13,11 +13,21 @@
 # bench mode runs QEMU with -icount shift=0,sleep=off (one nanosecond of
 # guest time per instruction). KVM_HV_RS_APPEND adds to the kernel command
 # line; KVM_HV_RS_CONSOLE names the console log instead.
+#
+# vmm mode boots $OUT/initramfs-vmm.cpio with 4 GiB: Debian's QEMU boots
+# Linux guests inside (scripts/vmm.sh).
 source "$(dirname "$0")/lib.sh"
 
-machine=${1:?usage: run-qemu.sh MACHINE [check|run|bench|profile]}
+machine=${1:?usage: run-qemu.sh MACHINE [check|run|bench|profile|vmm]}
 mode=${2:-check}
 TIMEOUT=${KVM_HV_RS_TIMEOUT:-900}
+mem=2G
+initrd=$OUT/initramfs.cpio
+if [ "$mode" = vmm ]; then
+	TIMEOUT=${KVM_HV_RS_TIMEOUT:-5400}
+	mem=4G
+	initrd=$OUT/initramfs-vmm.cpio
+fi
 append="console=hvc0 panic=-1 oops=panic kvm_hv_rs_test=$mode ${KVM_HV_RS_APPEND:-}"
 smp=1
 case $machine in
@@ -40,8 +50,8 @@ if [ "$mode" = profile ]; then
 fi
 case $mode in bench|profile) args+=(-icount shift=0,sleep=off) ;; esac
 log=${KVM_HV_RS_CONSOLE:-$OUT/console-$machine.log}
-cmd=(timeout --foreground -k 10 "$TIMEOUT" qemu-system-ppc64 "${args[@]}" -smp "$smp" -m 2G
-	-nographic -no-reboot -kernel "$OBJ/vmlinux" -initrd "$OUT/initramfs.cpio"
+cmd=(timeout --foreground -k 10 "$TIMEOUT" qemu-system-ppc64 "${args[@]}" -smp "$smp" -m $mem
+	-nographic -no-reboot -kernel "$OBJ/vmlinux" -initrd "$initrd"
 	-append "$append")
 echo "${cmd[*]}" >"$log.cmd"
 rc=0

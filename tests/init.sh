@@ -9,6 +9,10 @@
 #   kvm_hv_rs_test=check   the test scenarios (default)
 #   kvm_hv_rs_test=run     the demo: kvm_hv_rs serves a guest's hcalls
 #   kvm_hv_rs_test=bench   the benchmark (scripts/bench.sh boots it)
+#   kvm_hv_rs_test=vmm     Debian's QEMU boots Linux guests (scripts/vmm.sh);
+#                          vmm_modules=kvm-hv,kvm_hv_rs and
+#                          vmm_guests=radix:2,hash:2 (MMU:VCPUS) choose;
+#                          vmm_guest_append adds to the guests' command line
 #
 # The module-lifecycle scenarios need the run path untouched by earlier
 # tests, so their order matters: C first, then kvm_hv_rs, then the refusals.
@@ -228,6 +232,95 @@ bench_all() {
 	rmmod kvm_hv_rs
 }
 
+# --- vmm: Debian's QEMU boots a Linux guest (issue 7) ------------------------
+# /vmm is scripts/build-vmm.sh's root: qemu-system-ppc64 with its libraries
+# and firmware, and the guest (Debian's vmlinux, tests/vmm/guest-init.sh).
+
+VMM_QEMU="chroot /vmm /bin/busybox env LD_LIBRARY_PATH=/usr/lib/powerpc64le-linux-gnu /usr/bin/qemu-system-ppc64"
+VMM_CAPS=x-vof=on,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off,cap-htm=off
+vmm_setup() {
+	for d in dev proc sys; do mount --bind /$d /vmm/$d || return 1; done
+	mount -t tmpfs tmp /vmm/tmp 2>/dev/null || true
+	echo "QEMU: $($VMM_QEMU --version | head -n 1)"
+	echo "guest kernel: $(cat /vmm/guest/version)"
+}
+hpt_allocs() { echo $(($(hpt_count cma) + $(hpt_count buddy))); }
+# vmm_guest MODULE MMU VCPUS NAME: boot the guest, check what it reports.
+# Its console stays in /tmp/vmm-NAME.log; on failure it is printed.
+vmm_guest() {
+	mod=$1 mmu=$2 ncpu=$3 name=$4
+	log=/tmp/vmm-$name.log
+	gappend="console=hvc0 panic=-1 ${vmm_guest_append:-}"
+	want_mmu=Radix
+	[ "$mmu" = hash ] && { gappend="$gappend disable_radix"; want_mmu=Hash; }
+	[ "$mod" = kvm_hv_rs ] && allocs=$(hpt_allocs)
+	t0=$(date +%s)
+	rc=0
+	timeout -s KILL "${vmm_timeout:-600}" $VMM_QEMU -M pseries,accel=kvm,$VMM_CAPS -m 1536M -smp "$ncpu" \
+		-object memory-backend-ram,id=m0,size=512M -object memory-backend-ram,id=m1,size=1024M \
+		-numa node,nodeid=0,memdev=m0,cpus=0-$((ncpu - 1)) -numa node,nodeid=1,memdev=m1 \
+		-nographic -vga none -nic none -no-reboot -kernel /guest/vmlinux -initrd /guest/initrd.gz \
+		-append "$gappend" </dev/null >"$log" 2>&1 || rc=$?
+	echo "# $name: QEMU exit $rc after $(($(date +%s) - t0)) s"
+	res=0
+	vmm_expect() { grep -q "$1" "$log" || { echo "# $name: want a line matching '$1'"; res=1; }; }
+	[ $rc = 0 ] || { echo "# $name: QEMU exit $rc, want 0"; res=1; }
+	online=0
+	[ "$ncpu" -gt 1 ] && online=0-$((ncpu - 1))
+	vmm_expect "^vmm-guest: mmu=$want_mmu cpus=$ncpu online=$online"
+	vmm_expect "^vmm-guest: touchmem big: [0-9]* MiB ok"
+	for i in 1 2 3 4; do vmm_expect "^vmm-guest: touchmem p$i: 48 MiB ok"; done
+	vmm_expect "^vmm-guest: done"
+	vmm_expect "^vmm-guest: rma_mib=512 nodes=2$"
+	# Memory beyond the RMA (NUMA node 0) was really used.
+	top=$(sed -n 's/^vmm-guest: touchmem big: .*maxphys_mib=\([0-9]*\)/\1/p' "$log")
+	[ "${top:-0}" -gt 512 ] || { echo "# $name: highest page touched at ${top:-?} MiB, want above 512"; res=1; }
+	# Under kvm_hv_rs, a hash guest's HPT (QEMU's KVM_PPC_ALLOCATE_HTAB) is Rust's.
+	if [ "$mod" = kvm_hv_rs ] && [ "$mmu" = hash ] && [ "$(hpt_allocs)" -le "$allocs" ]; then
+		echo "# $name: kvm_hv_rs allocated no HPT"; res=1
+	fi
+	grep '^vmm-guest:' "$log" | sed 's/ maxphys_mib=.*//' >"/tmp/vmm-$name.report"
+	if [ $res = 0 ]; then sed -n 's/^vmm-guest: /# /p' "$log"; else sed 's/^/# | /' "$log"; fi
+	return $res
+}
+vmm_all() {
+	mods=$(echo "${vmm_modules:-kvm-hv,kvm_hv_rs}" | tr , ' ')
+	guests=$(echo "${vmm_guests:-radix:2,hash:2}" | tr , ' ')
+	grep -q '^MMU.*Radix' /proc/cpuinfo || guests=$(echo "$guests" | tr ' ' '\n' | grep -v '^radix' | tr '\n' ' ')
+	nmods=$(echo $mods | wc -w)
+	ng=$(echo $guests | wc -w)
+	cmp=0
+	[ "$nmods" -gt 1 ] && cmp=$ng
+	echo "KTAP version 1"
+	echo "1..$((3 + nmods + nmods * ng + cmp))"
+	if out=$(p8_secondaries_offline 2>&1); then ok p8_secondaries_offline; echo "# $out"
+	else not_ok p8_secondaries_offline "$out"; fi
+	if out=$(vmm_setup 2>&1); then ok vmm_setup; echo "$out" | sed 's/^/# /'
+	else not_ok vmm_setup "$out"; fi
+	for mod in $mods; do
+		case $mod in
+		kvm-hv) loaded kvm_hv_rs && rmmod kvm_hv_rs; check load.kvm-hv modprobe kvm_hv ;;
+		kvm_hv_rs) check load.kvm_hv_rs modprobe kvm_hv_rs ;;
+		*) not_ok "load.$mod" "unknown module" ;;
+		esac
+		for g in $guests; do
+			name=${g%%:*}_${g##*:}vcpu.$mod
+			if vmm_guest "$mod" "${g%%:*}" "${g##*:}" "$name"; then ok "$name"; else not_ok "$name"; fi
+		done
+	done
+	# The same guest reports the same under both modules.
+	if [ "$cmp" -gt 0 ]; then
+		set -- $mods
+		for g in $guests; do
+			b=${g%%:*}_${g##*:}vcpu
+			if out=$(diff "/tmp/vmm-$b.$1.report" "/tmp/vmm-$b.$2.report" 2>&1); then ok "$b.same"
+			else not_ok "$b.same" "$out"; fi
+		done
+	fi
+	check unload_all sh -c 'rmmod kvm_hv_rs 2>/dev/null; rmmod kvm_hv && rmmod kvm'
+	echo "# kvm_hv_rs: $fails of $n failed"
+}
+
 demo() {
 	echo "### modprobe kvm_hv_rs (pulls in kvm-hv)"
 	modprobe kvm_hv_rs
@@ -243,6 +336,11 @@ echo "kvm_hv_rs-test: start $(uname -r) $(grep -m1 '^cpu' /proc/cpuinfo | tr -s 
 	"mmu=$(grep -m1 '^MMU' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')"
 case "${kvm_hv_rs_test:-check}" in
 run) demo ;;
+vmm)
+	vmm_all
+	echo "kvm_hv_rs-test: dmesg"
+	dmesg
+	;;
 bench)
 	bench_all
 	echo "kvm_hv_rs-test: dmesg"
