@@ -267,13 +267,13 @@ vmm_guest() {
 	[ $rc = 0 ] || { echo "# $name: QEMU exit $rc, want 0"; res=1; }
 	online=0
 	[ "$ncpu" -gt 1 ] && online=0-$((ncpu - 1))
-	vmm_expect "^vmm-guest: mmu=$want_mmu cpus=$ncpu online=$online"
+	vmm_expect "^vmm-guest: mmu=$want_mmu cpus=$ncpu online=$online[[:space:]]*$"
 	vmm_expect "^vmm-guest: touchmem big: [0-9]* MiB ok"
 	for i in 1 2 3 4; do vmm_expect "^vmm-guest: touchmem p$i: 48 MiB ok"; done
 	vmm_expect "^vmm-guest: done"
-	vmm_expect "^vmm-guest: rma_mib=512 nodes=2$"
+	vmm_expect "^vmm-guest: rma_mib=512 nodes=2[[:space:]]*$"
 	# Memory beyond the RMA (NUMA node 0) was really used.
-	top=$(sed -n 's/^vmm-guest: touchmem big: .*maxphys_mib=\([0-9]*\)/\1/p' "$log")
+	top=$(sed -n 's/^vmm-guest: touchmem big: .*maxphys_mib=\([0-9]*\).*/\1/p' "$log")
 	[ "${top:-0}" -gt 512 ] || { echo "# $name: highest page touched at ${top:-?} MiB, want above 512"; res=1; }
 	# Under kvm_hv_rs, a hash guest's HPT (QEMU's KVM_PPC_ALLOCATE_HTAB) is Rust's.
 	if [ "$mod" = kvm_hv_rs ] && [ "$mmu" = hash ] && [ "$(hpt_allocs)" -le "$allocs" ]; then

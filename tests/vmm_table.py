@@ -7,8 +7,8 @@
 Reads tests/init.sh's vmm-mode KTAP from each emulated host's console
 (results "ok N radix_2vcpu.kvm_hv_rs", timings "# NAME: QEMU exit RC after
 N s") and prints one row per guest with one column per machine and module:
-"pass 183 s", "FAIL 95 s" or "-" (not run). The ".same" rows compare the
-two modules' guest reports.
+"pass 13 s", "FAIL 95 s" or "-" (not run), and per machine a "same" column:
+whether the two modules' guests reported the same.
 """
 
 import argparse
@@ -27,6 +27,7 @@ def main():
     cells, machines, modules, guests = {}, [], [], []
     for spec in args.specs:
         machine, rest = spec.split("=", 1)
+        machine = machine.removesuffix("-vmm")
         log = rest.rsplit(":", 1)[0]
         machines.append(machine)
         try:
@@ -44,8 +45,6 @@ def main():
             if not m or "." not in m.group(2):
                 continue
             guest, module = m.group(2).rsplit(".", 1)
-            if module == "same":
-                guest, module = m.group(2), "both"
             if not re.match(r"(radix|hash)_\d+vcpu", guest):
                 continue
             guests.append(guest) if guest not in guests else None
@@ -58,7 +57,12 @@ def main():
     rows = [[g] + [cells.get((g, ma, mo), "-") for ma, mo in cols] for g in guests]
     widths = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    lines = [fmt.format(*head)] + [fmt.format(*r) for r in rows]
+    lines = [
+        "Debian's QEMU boots Debian's Linux in each emulated host (make vmm):",
+        "guest x machine x module; 'same': both modules' guests reported the same.",
+        "",
+        fmt.format(*head),
+    ] + [fmt.format(*r) for r in rows]
     out = "\n".join(line.rstrip() for line in lines) + "\n"
     sys.stdout.write(out)
     if args.out:
