@@ -10,6 +10,7 @@ mod host;
 mod hpt;
 mod ops;
 mod takeover;
+mod trace;
 mod vcpu;
 mod vm;
 

@@ -10,7 +10,7 @@ use super::run::{self, Activity, HvVcpu, Refusal};
 use super::single::{self, P9Vcpu};
 use super::vcore;
 use super::vcore_hv::P8Run;
-use crate::host;
+use crate::{host, trace};
 use core::ptr;
 use kernel::{
     bindings, current,
@@ -157,7 +157,7 @@ impl Hv {
     /// `trace_kvm_guest_enter` (`exit` false) or `_exit` (true).
     pub(super) fn trace_guest(&mut self, exit: bool) {
         // SAFETY: `vcpu` is valid (type invariant).
-        unsafe { bindings::kvmhv_trace_guest(self.vcpu, exit) };
+        unsafe { trace::guest(self.vcpu, exit) };
     }
 
     /// A signal exit: `signal_exits` counted, `KVM_EXIT_INTR`.
@@ -456,9 +456,9 @@ impl HvVcpu for Hv {
         // SAFETY: `vcpu` is valid and its mutex held (type invariant); it
         // exited with an hcall from the guest's supervisor state.
         unsafe {
-            bindings::kvmhv_trace_hcall_enter(self.vcpu);
+            trace::hcall_enter(self.vcpu);
             let r = bindings::kvmppc_pseries_do_hcall(self.vcpu);
-            bindings::kvmhv_trace_hcall_exit(self.vcpu, r);
+            trace::hcall_exit(self.vcpu, r);
             r
         }
     }
@@ -535,7 +535,7 @@ impl P9Entry<'_> {
 impl P9Vcpu for P9Entry<'_> {
     fn trace_run(&mut self, exit: bool) {
         // SAFETY: `vcpu` is valid (type invariant).
-        unsafe { bindings::kvmhv_trace_run_vcpu(self.vcpu(), exit) };
+        unsafe { trace::run_vcpu(self.vcpu(), exit) };
     }
 
     fn begin(&mut self) {
@@ -875,9 +875,9 @@ impl P9Vcpu for P9Entry<'_> {
         // SAFETY: `vcpu` is valid (type invariant); this thread is in
         // process context with no locks held.
         unsafe {
-            bindings::kvmhv_trace_vcore_blocked(self.vcpu(), 0);
+            trace::vcore_blocked(self.vcpu(), 0);
             bindings::schedule();
-            bindings::kvmhv_trace_vcore_blocked(self.vcpu(), 1);
+            trace::vcore_blocked(self.vcpu(), 1);
         }
     }
 

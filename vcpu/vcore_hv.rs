@@ -12,6 +12,7 @@ use super::hv::Hv;
 use super::interrupt;
 use super::run::HvVcpu;
 use super::vcore::{self, HaltOutcome, PollParams, Ptid, Vcore, VcoreState, MAX_SMT_THREADS};
+use crate::trace;
 use core::{cell::Cell, ptr};
 use kernel::{bindings, current, prelude::*, sync::barrier};
 
@@ -93,7 +94,7 @@ impl Vcore for P8Run<'_> {
 
     fn trace_run(&mut self, exit: bool) {
         // SAFETY: the vcpu is valid (type invariant).
-        unsafe { bindings::kvmhv_trace_run_vcpu(self.hv.vcpu, exit) };
+        unsafe { trace::run_vcpu(self.hv.vcpu, exit) };
     }
 
     fn begin(&mut self) {
@@ -459,7 +460,7 @@ impl Vcore for P8Run<'_> {
         // SAFETY: `vc` is valid; `core_end` enables preemption again.
         unsafe {
             bindings::preempt_disable();
-            bindings::kvmhv_p8_trace_run_core(self.vc, 0);
+            trace::run_core(self.vc, 0);
         }
     }
 
@@ -498,7 +499,7 @@ impl Vcore for P8Run<'_> {
 
     fn trace_core_exit(&mut self) {
         // SAFETY: `vc` is valid (type invariant).
-        unsafe { bindings::kvmhv_p8_trace_run_core(self.vc, 1) };
+        unsafe { trace::run_core(self.vc, 1) };
     }
 
     fn halt_poll_ns(&self) -> u32 {
@@ -568,9 +569,9 @@ impl Vcore for P8Run<'_> {
     fn schedule(&mut self) {
         // SAFETY: process context, the vcore lock dropped by the caller.
         unsafe {
-            bindings::kvmhv_trace_vcore_blocked(self.hv.vcpu, 0);
+            trace::vcore_blocked(self.hv.vcpu, 0);
             bindings::schedule();
-            bindings::kvmhv_trace_vcore_blocked(self.hv.vcpu, 1);
+            trace::vcore_blocked(self.hv.vcpu, 1);
         }
     }
 
@@ -581,7 +582,7 @@ impl Vcore for P8Run<'_> {
 
     fn trace_wakeup(&mut self, slept: bool, block_ns: u64) {
         // SAFETY: a tracepoint; no other effect.
-        unsafe { bindings::kvmhv_p8_trace_vcore_wakeup(slept, block_ns) };
+        unsafe { trace::vcore_wakeup(slept, block_ns) };
     }
 }
 
