@@ -13,6 +13,8 @@
 //! * `kvmhv_is_nestedv2()`: the host is a nested-v2 guest; kvm-hv decides
 //!   it in its own `init`, which runs before kvm_hv_rs's (kvm_hv_rs depends
 //!   on kvm-hv).
+//! * `xics_on_xive()`: the host's interrupt controller is XIVE
+//!   (`xive_enabled()`, decided at boot) and it runs in hypervisor mode.
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use kernel::bindings;
@@ -20,6 +22,7 @@ use kernel::bindings;
 static CPU_FEATURES: AtomicU64 = AtomicU64::new(0);
 static ON_PSERIES: AtomicBool = AtomicBool::new(false);
 static NESTED_V2: AtomicBool = AtomicBool::new(false);
+static XICS_ON_XIVE: AtomicBool = AtomicBool::new(false);
 
 /// Reads the host's facts; called once from the module's `init`, before
 /// the ops table is published.
@@ -37,6 +40,9 @@ pub(crate) fn init() {
     ON_PSERIES.store(unsafe { bindings::kvmhv_on_pseries() }, Relaxed);
     // SAFETY: no preconditions.
     NESTED_V2.store(unsafe { bindings::kvmhv_is_nestedv2() }, Relaxed);
+    #[cfg(CONFIG_KVM_XICS)]
+    // SAFETY: no preconditions.
+    XICS_ON_XIVE.store(unsafe { bindings::xics_on_xive() }, Relaxed);
 }
 
 /// `cpu_has_feature(feature)`.
@@ -52,4 +58,9 @@ pub(crate) fn on_pseries() -> bool {
 /// `kvmhv_is_nestedv2()`.
 pub(crate) fn nestedv2() -> bool {
     NESTED_V2.load(Relaxed)
+}
+
+/// `xics_on_xive()` (false without `CONFIG_KVM_XICS`, as in C).
+pub(crate) fn xics_on_xive() -> bool {
+    XICS_ON_XIVE.load(Relaxed)
 }

@@ -160,6 +160,22 @@ impl Hv {
         unsafe { trace::guest(self.vcpu, exit) };
     }
 
+    /// `xive_interrupt_pending()`: on a XIVE host, an interrupt XIVE
+    /// signalled to the vcpu, or one waiting above its current priority in
+    /// the thread state saved at its last exit.
+    pub(super) fn xive_pending(&self) -> bool {
+        if !host::xics_on_xive() {
+            return false;
+        }
+        // SAFETY: `vcpu` is valid (type invariant); byte fields that the
+        // vcpu's own CPU writes, read as C reads them, without a lock.
+        unsafe {
+            let arch = &raw const (*self.vcpu).arch;
+            let w01 = (*arch).xive_saved_state.__bindgen_anon_1;
+            (*arch).irq_pending != 0 || w01.pipr < w01.cppr
+        }
+    }
+
     /// A signal exit: `signal_exits` counted, `KVM_EXIT_INTR`.
     pub(super) fn signal_exit(&mut self) {
         self.set_exit_reason(bindings::KVM_EXIT_INTR);
@@ -484,10 +500,8 @@ impl HvVcpu for Hv {
 
     #[cfg(CONFIG_KVM_XICS)]
     fn passthrough(&mut self) -> i32 {
-        // SAFETY: no preconditions.
-        let on_xive = unsafe { bindings::xics_on_xive() };
         // XIVE never passes interrupts through to this path.
-        if kernel::warn_on!(on_xive) {
+        if kernel::warn_on!(host::xics_on_xive()) {
             return bindings::H_SUCCESS as i32;
         }
         // SAFETY: `vcpu` is valid and its mutex held (type invariant).
@@ -620,9 +634,7 @@ impl P9Vcpu for P9Entry<'_> {
     }
 
     fn external_pending(&self) -> bool {
-        Priority::External.is_in(self.hv.pending())
-            // SAFETY: `vcpu` is valid (type invariant).
-            || unsafe { bindings::kvmhv_xive_interrupt_pending(self.vcpu()) }
+        Priority::External.is_in(self.hv.pending()) || self.hv.xive_pending()
     }
 
     fn on_pseries(&self) -> bool {
