@@ -32,10 +32,17 @@ command -v mmdebstrap >/dev/null ||
 mkdir -p "$VMM"
 stamp="$SUITE $PKGS"
 if [ "$(cat "$DEB.stamp" 2>/dev/null)" != "$stamp" ]; then
-	rm -rf "$DEB" "$DEB.stamp"
-	run_logged "mmdebstrap ($SUITE ppc64el: $PKGS)" "$LOGDIR/mmdebstrap.log" \
+	# A mirror caught mid-sync fails the download; it is tried again once.
+	for try in 1 2; do
+		rm -rf "$DEB" "$DEB.stamp"
 		$SUDO mmdebstrap --variant=extract --arch=ppc64el --include="$PKGS" \
-		"$SUITE" "$DEB" "deb http://deb.debian.org/debian $SUITE main"
+			"$SUITE" "$DEB" "deb http://deb.debian.org/debian $SUITE main" \
+			>"$LOGDIR/mmdebstrap.log" 2>&1 && break
+		[ $try = 2 ] && { tail -n 20 "$LOGDIR/mmdebstrap.log" >&2; die "mmdebstrap failed; log: $LOGDIR/mmdebstrap.log"; }
+		say "mmdebstrap failed (log: $LOGDIR/mmdebstrap.log); trying again in 30 s"
+		sleep 30
+	done
+	say "mmdebstrap ($SUITE ppc64el: $PKGS): done"
 	echo "$stamp" >"$DEB.stamp"
 fi
 
