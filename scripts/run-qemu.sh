@@ -30,10 +30,20 @@ if [ "$mode" = vmm ]; then
 fi
 append="console=hvc0 panic=-1 oops=panic kvm_hv_rs_test=$mode ${KVM_HV_RS_APPEND:-}"
 smp=1
+qemu=qemu-system-ppc64
 case $machine in
 # POWER8: one core with two threads, as KVM runs a vcore on a whole core
 # (tests/init.sh takes the second thread offline, as a real host would).
-powernv8) args=(-M powernv8 -cpu power8); smp=2,cores=1,threads=2 ;;
+powernv8) args=(-M powernv8 -cpu power8); smp=2,cores=1,threads=2
+	# With qemu/patches (scripts/build-qemu.sh) the core's threads share
+	# SDR1 and LPIDR, and a vcore's second thread can run its guest;
+	# tests/guest/smp.c learns it from kvm_hv_rs_p8_smt.
+	if [ -x "$CACHE/qemu-p8/qemu-system-ppc64" ]; then
+		qemu=$CACHE/qemu-p8/qemu-system-ppc64
+		args+=(-L /usr/share/qemu)
+		append+=" kvm_hv_rs_p8_smt=shared"
+	fi
+	;;
 powernv9) args=(-M powernv9 -cpu power9) ;;
 powernv9-hpt) args=(-M powernv9 -cpu power9); append+=" disable_radix" ;;
 powernv9-nocma) args=(-M powernv9 -cpu power9); append+=" kvm_cma_resv_ratio=0" ;;
@@ -50,7 +60,7 @@ if [ "$mode" = profile ]; then
 fi
 case $mode in bench|profile) args+=(-icount shift=0,sleep=off) ;; esac
 log=${KVM_HV_RS_CONSOLE:-$OUT/console-$machine.log}
-cmd=(timeout --foreground -k 10 "$TIMEOUT" qemu-system-ppc64 "${args[@]}" -smp "$smp" -m $mem
+cmd=(timeout --foreground -k 10 "$TIMEOUT" "$qemu" "${args[@]}" -smp "$smp" -m $mem
 	-nographic -no-reboot -kernel "$OBJ/vmlinux" -initrd "$initrd"
 	-append "$append")
 echo "${cmd[*]}" >"$log.cmd"

@@ -38,6 +38,9 @@ if [ "$(qemu_major || true)" = "" ] || [ "$(qemu_major)" -lt $QEMU_MIN ]; then
 	[ "$(qemu_major)" -ge $QEMU_MIN ] || die "qemu-system-ppc64 is older than $QEMU_MIN"
 fi
 
+# The powernv8 boots' QEMU: the same QEMU with qemu/patches (cached).
+"$TOP/scripts/build-qemu.sh"
+
 # Rust: the kernel builds core itself, so it needs rust-src; bindgen-cli.
 if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
 	run_logged "rustup rust-src" "$LOGDIR/rustup.log" rustup component add rust-src
