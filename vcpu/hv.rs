@@ -739,22 +739,13 @@ impl P9Vcpu for P9Entry<'_> {
     #[cfg(not(CONFIG_KVM_XICS))]
     fn xive_pull(&mut self) {}
 
-    fn set_in_guest(&mut self, in_guest: bool) {
-        let kvm = if in_guest {
-            self.hv.kvm()
-        } else {
-            ptr::null_mut()
-        };
-        // SAFETY: writes this CPU's `cpu_in_guest`; preemption is disabled.
-        unsafe { bindings::kvmhv_set_cpu_in_guest(kvm) };
-    }
-
     fn enter_p9(&mut self, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32 {
         // SAFETY: `vcpu` is valid, its MMU ready, claimed by this CPU in
         // guest state with preemption and interrupts disabled, its XIVE
         // context pushed (type invariant and `guest_entry`'s order), as
-        // kvmhv_vcpu_entry_p9() requires.
-        unsafe { bindings::kvmhv_vcpu_entry_p9(self.vcpu(), time_limit, lpcr as usize, tb) as u32 }
+        // kvmhv_vcpu_entry_p9() requires; the wrapper sets this CPU's
+        // `cpu_in_guest` around it.
+        unsafe { bindings::kvmhv_p9_vcpu_entry(self.vcpu(), time_limit, lpcr as usize, tb) as u32 }
     }
 
     fn set_gpr3(&mut self, r3: u64) {

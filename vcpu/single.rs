@@ -111,10 +111,9 @@ pub(crate) trait P9Vcpu {
     fn xive_push(&mut self);
     /// `kvmppc_xive_pull_vcpu`.
     fn xive_pull(&mut self);
-    /// This CPU's `cpu_in_guest`: the VM while in it, else none.
-    fn set_in_guest(&mut self, in_guest: bool);
-    /// `kvmhv_vcpu_entry_p9`: runs the guest until an exit. `tb` is the
-    /// entry's timebase, updated to the exit's. Returns the trap.
+    /// `kvmhv_vcpu_entry_p9`, with this CPU's `cpu_in_guest` set to the VM
+    /// around it: runs the guest until an exit. `tb` is the entry's
+    /// timebase, updated to the exit's. Returns the trap.
     fn enter_p9(&mut self, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32;
     /// Sets the guest's r3.
     fn set_gpr3(&mut self, r3: u64);
@@ -313,9 +312,7 @@ pub(crate) fn guest_entry<V: P9Vcpu>(v: &mut V, time_limit: u64, lpcr: u64, tb: 
     v.clear_ceded();
     v.increment_dispatch();
     v.xive_push();
-    v.set_in_guest(true);
     let mut trap = v.enter_p9(time_limit, lpcr, tb);
-    v.set_in_guest(false);
 
     if trap == vector::SYSCALL && v.msr() & MSR_PR == 0 {
         let req = v.gpr3();

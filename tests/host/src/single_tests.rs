@@ -223,14 +223,15 @@ impl P9Vcpu for Mock {
     fn xive_pull(&mut self) {
         self.push("xive_pull");
     }
-    fn set_in_guest(&mut self, in_guest: bool) {
-        assert!(self.in_state);
-        self.in_guest = in_guest;
-        self.push(if in_guest { "in_guest" } else { "not_in_guest" });
-    }
     fn enter_p9(&mut self, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32 {
-        assert!(self.in_guest, "entered without cpu_in_guest");
-        self.run_guest(time_limit, lpcr, tb)
+        // The boundary sets and clears cpu_in_guest around the entry.
+        assert!(self.in_state);
+        self.in_guest = true;
+        self.push("in_guest");
+        let trap = self.run_guest(time_limit, lpcr, tb);
+        self.in_guest = false;
+        self.push("not_in_guest");
+        trap
     }
     fn set_gpr3(&mut self, r3: u64) {
         self.r3 = Some(r3);
