@@ -179,24 +179,31 @@ unsafe fn map_vrma(kvm: *mut bindings::kvm) -> Result {
     // SAFETY: per the function's contract.
     unsafe { (*kvm).arch.vrma_slb_v = v.slb_v() as usize };
 
-    for i in 0..v.pages(npages as u64, PAGE_SHIFT as u32) {
-        let h = v.hpte(i);
-        let mut index = 0;
-        // SAFETY: the HPT is live and unused; the entry is one of its PTEs.
-        let ret = unsafe {
-            bindings::kvmppc_virtmode_do_h_enter(
-                kvm,
-                bindings::H_EXACT as usize,
-                h.index as c_long,
-                h.v as usize,
-                h.r as usize,
-                &mut index,
-            )
-        };
+    // The HPTEs go to kvm-hv in batches: one call out of the module each.
+    const BATCH: usize = 32;
+    let mut batch = [bindings::kvmhv_hpte::default(); BATCH];
+    let pages = v.pages(npages as u64, PAGE_SHIFT as u32);
+    let mut first = 0;
+    while first < pages {
+        let n = core::cmp::min(BATCH as u64, pages - first) as usize;
+        for (k, e) in batch[..n].iter_mut().enumerate() {
+            let h = v.hpte(first + k as u64);
+            *e = bindings::kvmhv_hpte {
+                index: h.index as usize,
+                v: h.v as usize,
+                r: h.r as usize,
+            };
+        }
+        let mut failed = 0;
+        // SAFETY: the HPT is live and unused; every entry is one of its
+        // PTEs, and `batch[..n]` is initialised.
+        let ret = unsafe { bindings::kvmhv_enter_hptes(kvm, batch.as_ptr(), n, &mut failed) };
         if ret != bindings::H_SUCCESS as c_long {
+            let i = first + failed as u64;
             pr_err!("map_vrma at {:#x} failed, ret={}\n", i << page.order(), ret);
             break;
         }
+        first += n as u64;
     }
 
     if !host::cpu_has(bindings::CPU_FTR_ARCH_300) {
