@@ -37,11 +37,7 @@ done
 [ "$(meson --version 2>/dev/null | cut -d. -f1-2 | tr -d .)" -ge 15 ] 2>/dev/null || missing+=(meson)
 if [ ${#missing[@]} -gt 0 ]; then
 	say "apt: installing QEMU's build dependencies"
-	if [ ! -f /etc/apt/sources.list.d/kvm-hv-rs-backports.list ]; then
-		echo 'deb http://deb.debian.org/debian bookworm-backports main' |
-			$SUDO tee /etc/apt/sources.list.d/kvm-hv-rs-backports.list >/dev/null
-		run_logged "apt-get update (backports)" "$LOGDIR/apt-update-bpo.log" $SUDO apt-get update
-	fi
+	ensure_backports
 	run_logged "apt-get install (QEMU build)" "$LOGDIR/apt-qemu-build.log" \
 		env DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${pkgs[@]}"
 	run_logged "apt-get install (QEMU build, backports)" "$LOGDIR/apt-qemu-build-bpo.log" \

@@ -39,6 +39,17 @@ run_logged() {
 	say "$step: done in $((SECONDS - t0)) s (log: $log)"
 }
 
+# Debian's bookworm-backports as an apt source of this machine (QEMU 10
+# and what building it needs), and its index fetched once.
+ensure_backports() {
+	local sudo= list=/etc/apt/sources.list.d/kvm-hv-rs-backports.list
+	[ "$(id -u)" = 0 ] || sudo=sudo
+	[ -f "$list" ] && [ -f "$CACHE/apt-backports.stamp" ] && return 0
+	echo 'deb http://deb.debian.org/debian bookworm-backports main' | $sudo tee "$list" >/dev/null
+	run_logged "apt-get update (backports)" "$LOGDIR/apt-update-bpo.log" $sudo apt-get update
+	touch "$CACHE/apt-backports.stamp"
+}
+
 # A private apt configuration for fetching packages from suites or
 # architectures this machine is not set up for, without touching its
 # /etc/apt: apt_private NAME "SOURCES LINE" [extra apt options...] -- ARGS

@@ -27,11 +27,7 @@ fi
 qemu_major() { qemu-system-ppc64 --version 2>/dev/null | sed -n 's/^QEMU emulator version \([0-9]*\).*/\1/p'; }
 if [ "$(qemu_major || true)" = "" ] || [ "$(qemu_major)" -lt $QEMU_MIN ]; then
 	say "apt: installing qemu-system-ppc from bookworm-backports"
-	if [ ! -f /etc/apt/sources.list.d/kvm-hv-rs-backports.list ]; then
-		echo 'deb http://deb.debian.org/debian bookworm-backports main' |
-			$SUDO tee /etc/apt/sources.list.d/kvm-hv-rs-backports.list >/dev/null
-	fi
-	run_logged "apt-get update (backports)" "$LOGDIR/apt-update-bpo.log" $SUDO apt-get update
+	ensure_backports
 	run_logged "install qemu" "$LOGDIR/apt-qemu.log" \
 		env DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends \
 		-t bookworm-backports qemu-system-ppc ipxe-qemu- qemu-system-data
