@@ -46,7 +46,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 mkdir -p "$DIR"
-if ! echo "$SHA256  $DIR/$TARBALL" | sha256sum -c --quiet 2>/dev/null; then
+if ! echo "$SHA256  $DIR/$TARBALL" | sha256sum -c --quiet >/dev/null 2>&1; then
 	run_logged "download $TARBALL" "$LOGDIR/qemu-download.log" curl -fsSL -o "$DIR/$TARBALL" "$URL"
 	echo "$SHA256  $DIR/$TARBALL" | sha256sum -c --quiet || die "$TARBALL: checksum mismatch"
 fi

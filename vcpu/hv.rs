@@ -163,6 +163,7 @@ impl Hv {
     /// `xive_interrupt_pending()`: on a XIVE host, an interrupt XIVE
     /// signalled to the vcpu, or one waiting above its current priority in
     /// the thread state saved at its last exit.
+    #[cfg(CONFIG_KVM_XICS)]
     pub(super) fn xive_pending(&self) -> bool {
         if !host::xics_on_xive() {
             return false;
@@ -174,6 +175,13 @@ impl Hv {
             let w01 = (*arch).xive_saved_state.__bindgen_anon_1;
             (*arch).irq_pending != 0 || w01.pipr < w01.cppr
         }
+    }
+
+    /// `xive_interrupt_pending()` without the in-kernel XICS/XIVE devices:
+    /// never.
+    #[cfg(not(CONFIG_KVM_XICS))]
+    pub(super) fn xive_pending(&self) -> bool {
+        false
     }
 
     /// A signal exit: `signal_exits` counted, `KVM_EXIT_INTR`.
