@@ -35,8 +35,5 @@ cp -a "$OUT/modroot/lib/modules" "$STAGE/lib/"
 [ "${1:-}" = vmm ] && cp -a "$CACHE/vmm/root" "$STAGE/vmm"
 
 run_logged "gen_init_cpio" "$LOGDIR/gen_init_cpio.log" "${KMAKE[@]}" usr/gen_init_cpio
-printf 'nod /dev/console 0600 0 0 c 5 1\n' >"$OUT/initramfs.extra"
-(cd "$OBJ" && "$SRC/usr/gen_initramfs.sh" -o "$IMG" -u squash -g squash \
-	"$STAGE" "$OUT/initramfs.extra") >"$LOGDIR/initramfs.log" 2>&1 ||
-	die "step 'gen_initramfs' failed; log: $LOGDIR/initramfs.log"
+make_cpio "$STAGE" "$IMG" initramfs
 say "initramfs: $IMG ($(du -h "$IMG" | cut -f1))"

@@ -91,10 +91,7 @@ install -m 0755 "$TOP/tests/vmm/guest-init.sh" "$stage/init"
 powerpc64le-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -o "$stage/bin/touchmem" \
 	"$TOP/tests/vmm/touchmem.c" 2>"$LOGDIR/cc-touchmem.log" ||
 	{ cat "$LOGDIR/cc-touchmem.log" >&2; die "step 'compile tests/vmm/touchmem.c' failed"; }
-printf 'nod /dev/console 0600 0 0 c 5 1\n' >"$VMM/guest-initrd.extra"
-(cd "$OBJ" && "$SRC/usr/gen_initramfs.sh" -o "$VMM/guest-initrd.cpio" -u squash -g squash \
-	"$stage" "$VMM/guest-initrd.extra") >"$LOGDIR/guest-initramfs.log" 2>&1 ||
-	die "step 'guest gen_initramfs' failed; log: $LOGDIR/guest-initramfs.log"
+make_cpio "$stage" "$VMM/guest-initrd.cpio" guest-initramfs
 gzip -9 <"$VMM/guest-initrd.cpio" >"$ROOT/guest/initrd.gz"
 say "vmm: QEMU $(strings -a "$ROOT/usr/bin/qemu-system-ppc64" | sed -n 's/^QEMU emulator version //p' | head -n 1)," \
 	"guest kernel $(cat "$ROOT/guest/version"), $(du -sh "$ROOT" | cut -f1) in all"

@@ -50,6 +50,17 @@ ensure_backports() {
 	touch "$CACHE/apt-backports.stamp"
 }
 
+# make_cpio STAGE IMG NAME: the kernel's gen_initramfs.sh packs STAGE, plus
+# a /dev/console node (an unprivileged build cannot mknod), into IMG, root
+# owned. Needs the kernel build's usr/gen_init_cpio.
+make_cpio() {
+	local stage=$1 img=$2 name=$3
+	printf 'nod /dev/console 0600 0 0 c 5 1\n' >"$img.extra"
+	(cd "$OBJ" && "$SRC/usr/gen_initramfs.sh" -o "$img" -u squash -g squash \
+		"$stage" "$img.extra") >"$LOGDIR/$name.log" 2>&1 ||
+		die "step '$name' failed; log: $LOGDIR/$name.log"
+}
+
 # A private apt configuration for fetching packages from suites or
 # architectures this machine is not set up for, without touching its
 # /etc/apt: apt_private NAME "SOURCES LINE" [extra apt options...] -- ARGS

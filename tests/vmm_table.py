@@ -47,8 +47,10 @@ def main():
             guest, module = m.group(2).rsplit(".", 1)
             if not re.match(r"(radix|hash)_\d+vcpu", guest):
                 continue
-            guests.append(guest) if guest not in guests else None
-            modules.append(module) if module not in modules else None
+            if guest not in guests:
+                guests.append(guest)
+            if module not in modules:
+                modules.append(module)
             status = "pass" if m.group(1) == "ok" else "FAIL"
             t = secs.get(m.group(2))
             cells[(guest, machine, module)] = f"{status} {t} s" if t else status
