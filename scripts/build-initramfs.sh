@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Build the emulated host's initramfs: busybox, tests/init.sh as /init, the
-# test programs (static ppc64le), and the kernel's modules.
+# test programs (static ppc64le), the KVM selftests (build-kselftests.sh)
+# and the kernel's modules.
 # Needs scripts/build-kernel.sh to have run.
 #
 #   build-initramfs.sh [vmm]
@@ -32,6 +33,11 @@ for src in "$TOP"/tests/guest/*.c; do
 		{ cat "$LOGDIR/cc-$prog.log" >&2; die "step 'compile tests/guest/$prog.c' failed"; }
 done
 cp -a "$OUT/modroot/lib/modules" "$STAGE/lib/"
+if [ "${1:-}" != vmm ]; then
+	"$TOP/scripts/build-kselftests.sh"
+	cp -a "$OUT/kselftests/bin" "$STAGE/kselftests"
+	cp "$TOP/tests/kselftests/run.conf" "$TOP/tests/kselftests/known" "$STAGE/kselftests/"
+fi
 [ "${1:-}" = vmm ] && cp -a "$CACHE/vmm/root" "$STAGE/vmm"
 
 run_logged "gen_init_cpio" "$LOGDIR/gen_init_cpio.log" "${KMAKE[@]}" usr/gen_init_cpio

@@ -61,12 +61,18 @@ host_tests() {
 }
 
 specs=()
+ks=()
 run_matrix() {
 	local m rc t
 	for m in "${MACHINES[@]}"; do
 		t=$SECONDS
 		rc=0
-		"$TOP/scripts/run-qemu.sh" "$m" check || rc=$?
+		# The KVM selftests run on the four distinct hosts; the CMA
+		# variants would only repeat powernv9's.
+		case $m in
+		powernv9-nocma|powernv9-cma1) KVM_HV_RS_APPEND="ks_tests=none" "$TOP/scripts/run-qemu.sh" "$m" check || rc=$? ;;
+		*) "$TOP/scripts/run-qemu.sh" "$m" check || rc=$?; ks+=("$m=$OUT/console-$m.log") ;;
+		esac
 		say "$m: QEMU exit $rc after $((SECONDS - t)) s (console: $OUT/console-$m.log)"
 		specs+=("$m=$OUT/console-$m.log:$rc")
 	done
@@ -87,6 +93,14 @@ if phase deps "$TOP/scripts/setup-deps.sh" && phase kernel "$TOP/scripts/build-k
 	phase host-tests host_tests || true
 	phase initramfs "$TOP/scripts/build-initramfs.sh" && phase matrix run_matrix
 	[ -n "${KVM_HV_RS_NO_VMM:-}" ] || phase vmm run_vmm || true
+fi
+
+# The KVM selftests side by side (their results are counted in the KTAP).
+if [ ${#ks[@]} -gt 0 ]; then
+	echo
+	echo "KVM selftests (C = kvm-hv, Rust = kvm_hv_rs):"
+	python3 "$TOP/tests/kselftest_table.py" --out "$OUT/kselftest-results.txt" "${ks[@]}" || true
+	echo "(also in $OUT/kselftest-results.txt)"
 fi
 
 echo

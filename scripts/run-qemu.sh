@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Boot one emulated POWER host and run tests/init.sh's scenarios on it.
 #
-#   run-qemu.sh MACHINE [check|run|bench|profile|vmm]
+#   run-qemu.sh MACHINE [check|run|bench|profile|vmm|kselftest]
 #
 # MACHINE: powernv8, powernv9, powernv9-hpt (HPT host: disable_radix),
 # powernv9-nocma (no KVM CMA area: kvm_cma_resv_ratio=0), powernv9-cma1
@@ -18,7 +18,7 @@
 # Linux guests inside (scripts/vmm.sh).
 source "$(dirname "$0")/lib.sh"
 
-machine=${1:?usage: run-qemu.sh MACHINE [check|run|bench|profile|vmm]}
+machine=${1:?usage: run-qemu.sh MACHINE [check|run|bench|profile|vmm|kselftest]}
 mode=${2:-check}
 TIMEOUT=${KVM_HV_RS_TIMEOUT:-900}
 mem=2G
@@ -28,7 +28,7 @@ if [ "$mode" = vmm ]; then
 	mem=4G
 	initrd=$OUT/initramfs-vmm.cpio
 fi
-append="console=hvc0 panic=-1 oops=panic kvm_hv_rs_test=$mode ${KVM_HV_RS_APPEND:-}"
+append="console=hvc0 panic=-1 oops=panic kvm_hv_rs_test=$mode kvm_hv_rs_machine=$machine ${KVM_HV_RS_APPEND:-}"
 smp=1
 qemu=qemu-system-ppc64
 case $machine in

@@ -13,6 +13,9 @@
 #                          vmm_modules=kvm-hv,kvm_hv_rs and
 #                          vmm_guests=radix:2,hash:2 (MMU:VCPUS) choose;
 #                          vmm_guest_append adds to the guests' command line
+#   kvm_hv_rs_test=kselftest  only the KVM selftests (scripts/kselftest.sh);
+#                          ks_tests=powerpc/null_hcall_test,... chooses
+#   ks_tests=none          check mode without the KVM selftests
 #
 # The module-lifecycle scenarios need the run path untouched by earlier
 # tests, so their order matters: C first, then kvm_hv_rs, then the refusals.
@@ -23,6 +26,7 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
 mount -t debugfs debugfs /sys/kernel/debug
+mkdir -p /dev/shm && mount -t tmpfs shm /dev/shm
 echo 1 >/proc/sys/kernel/printk_ratelimit 2>/dev/null
 
 MOD=/lib/modules/$(uname -r)/kernel/arch/powerpc/kvm
@@ -181,9 +185,107 @@ unload_all() {
 	rmmod kvm_hv_rs && rmmod kvm_hv && rmmod kvm
 }
 
+# --- KVM selftests (issue 5) -------------------------------------------------
+# /kselftests: scripts/build-kselftests.sh's programs, their list, and
+# tests/kselftests/{run.conf,known}. Each test runs under kvm-hv and then
+# kvm_hv_rs; its results must be the same.
+KS=/kselftests
+# ks_list: the tests to run (ks_tests=a,b chooses, default all).
+ks_list() {
+	if [ -n "${ks_tests:-}" ]; then echo "$ks_tests" | tr , '\n'; else cat $KS/list; fi
+}
+# ks_conf TEST: "TIMEOUT [vmem=KB] ARGS..." from run.conf (default: 300 s).
+ks_conf() {
+	line=$(grep "^$1[[:space:]]" $KS/run.conf 2>/dev/null | head -n 1)
+	if [ -n "$line" ]; then echo "$line" | cut -d' ' -f2-; else echo 300; fi
+}
+# ks_reap: no process of a test outlives it (hardware_disable_test forks).
+ks_reap() {
+	for p in /proc/[0-9]*; do
+		case $(readlink "$p/exe" 2>/dev/null) in $KS/*) kill -9 "${p#/proc/}" 2>/dev/null ;; esac
+	done
+}
+# ks_known TEST: why TEST fails with kvm-hv too on this machine, if listed.
+ks_known() {
+	awk -v t="$1" -v m="${kvm_hv_rs_machine:-}" '
+		$1 == t && ($2 == "*" || index("," $2 ",", "," m ",")) {
+			$1 = ""; $2 = ""; sub(/^ +/, ""); print; exit
+		}' $KS/known 2>/dev/null
+}
+# ks_run MODULE NAME: every test as a KTAP subtest; results in /tmp/ks.MODULE.
+ks_run() {
+	mod=$1
+	: >/tmp/ks.$mod
+	tests=$(ks_list)
+	echo "    KTAP version 1"
+	echo "    # Subtest: $2"
+	echo "    1..$(echo "$tests" | wc -l)"
+	i=0 bad=0
+	for t in $tests; do
+		i=$((i + 1))
+		set -- $(ks_conf "$t")
+		limit=$1; shift
+		vmem=unlimited
+		case "${1:-}" in vmem=*) vmem=${1#vmem=}; shift ;; esac
+		known=$(ks_known "$t")
+		t0=$(date +%s)
+		if [ "${known#not run: }" != "$known" ] && [ -z "${ks_tests:-}" ]; then
+			echo "$t fail" >>/tmp/ks.$mod
+			echo "    ok $i $t # SKIP known failure (tests/kselftests/known), $known"
+			continue
+		elif [ -x "$KS/$t" ]; then
+			(cd /tmp && ulimit -v "$vmem" && timeout -s KILL "$limit" "$KS/$t" "$@") >/tmp/ks.out 2>&1
+			rc=$?
+			ks_reap
+		else
+			echo "no such test: $t" >/tmp/ks.out
+			rc=1
+		fi
+		secs=$(($(date +%s) - t0))
+		case $rc in
+		0) st=pass ;;
+		4) st=skip ;;
+		*) st=fail ;;
+		esac
+		echo "$t $st" >>/tmp/ks.$mod
+		why=$(grep -v '^[[:space:]]*$' /tmp/ks.out | tail -n 1 | tr -d '\r' | sed 's/^1\.\.0 # SKIP - //')
+		echo "    # $t: exit status $rc after $secs s"
+		if [ $st = pass ]; then
+			[ -z "$known" ] || echo "    # $t passed: tests/kselftests/known lists it as failing"
+			echo "    ok $i $t"
+		elif [ $st = skip ]; then
+			echo "    ok $i $t # SKIP $why"
+		elif [ -n "$known" ]; then
+			echo "    ok $i $t # SKIP known failure (tests/kselftests/known): $known"
+		else
+			bad=1
+			echo "    not ok $i $t"
+			[ $rc != 137 ] || echo "    # killed at the limit, $limit s"
+			echo "    # the test's last lines:"
+			tail -n 25 /tmp/ks.out | tr -d '\r' | sed 's/^/    # /'
+		fi
+	done
+	return $bad
+}
+# ks_same: each test has the same result under both modules.
+ks_same() {
+	diff /tmp/ks.kvm-hv /tmp/ks.kvm_hv_rs
+}
+# ks_all: kvm-hv first, then kvm_hv_rs; leaves kvm_hv_rs loaded.
+ks_all() {
+	loaded kvm_hv_rs && rmmod kvm_hv_rs
+	modprobe kvm_hv
+	subtest kselftests.kvm-hv ks_run kvm-hv
+	modprobe kvm_hv_rs
+	subtest kselftests.kvm_hv_rs ks_run kvm_hv_rs
+	check kselftests.same ks_same
+}
+
 check_all() {
 	echo "KTAP version 1"
-	echo "1..29"
+	ks=0
+	[ "${ks_tests:-}" = none ] || ks=3
+	echo "1..$((29 + ks))"
 	if out=$(p8_secondaries_offline 2>&1); then ok p8_secondaries_offline; echo "# $out"
 	else not_ok p8_secondaries_offline "$out"; fi
 	check modprobe_kvm_hv modprobe kvm_hv
@@ -213,6 +315,7 @@ check_all() {
 	check rs_load_refused_with_c_vm rs_load_refused_with_c_vm
 	check rs_load_refused_without_kvm_hv rs_load_refused_without_kvm_hv
 	check rs_modprobe_pulls_kvm_hv rs_modprobe_pulls_kvm_hv
+	[ $ks = 0 ] || ks_all
 	check unload_all unload_all
 	echo "# kvm_hv_rs: $fails of $n failed"
 }
@@ -338,6 +441,16 @@ case "${kvm_hv_rs_test:-check}" in
 run) demo ;;
 vmm)
 	vmm_all
+	echo "kvm_hv_rs-test: dmesg"
+	dmesg
+	;;
+kselftest)
+	echo "KTAP version 1"
+	echo "1..5"
+	if out=$(p8_secondaries_offline 2>&1); then ok p8_secondaries_offline; echo "# $out"
+	else not_ok p8_secondaries_offline "$out"; fi
+	ks_all
+	check unload_all unload_all
 	echo "kvm_hv_rs-test: dmesg"
 	dmesg
 	;;
