@@ -53,6 +53,15 @@ do_lints() {
 		lint "checkpatch:$n" sh -c 'cd "$1" && scripts/checkpatch.pl --strict --quiet ${3:+--ignore "$3"} "$2"' \
 			- "$SRC" "$p" "$ignore"
 	done
+	lint checkpatch:kselftests lint_kselftests
+}
+
+# The KVM selftests port: its patch to the tree, and its own files (the asm
+# strings "mfmsr"/"mtmsrd" are not function names; SPR numbers are constants).
+lint_kselftests() {
+	cd "$SRC" && scripts/checkpatch.pl --strict --quiet "$TOP"/tests/kselftests/patches/*.patch &&
+		scripts/checkpatch.pl --strict --quiet --no-tree --ignore EMBEDDED_FUNCTION_NAME,MACRO_ARG_REUSE \
+			-f $(cd "$TOP" && git ls-files 'tests/kselftests/*.[chS]' | sed "s|^|$TOP/|")
 }
 
 host_tests() {

@@ -190,9 +190,12 @@ unload_all() {
 # tests/kselftests/{run.conf,known}. Each test runs under kvm-hv and then
 # kvm_hv_rs; its results must be the same.
 KS=/kselftests
-# ks_list: the tests to run (ks_tests=a,b chooses, default all).
+# ks_list: the tests to run (ks_tests=a,b chooses, default all); in the hash
+# pass, the powerpc tests and the dirty-logging and paging ones.
 ks_list() {
-	if [ -n "${ks_tests:-}" ]; then echo "$ks_tests" | tr , '\n'; else cat $KS/list; fi
+	if [ -n "${ks_tests:-}" ]; then echo "$ks_tests" | tr , '\n'
+	elif [ -n "${KVM_PPC_MMU:-}" ]; then grep -E '^(powerpc/|dirty_log_test|demand_paging_test)' $KS/list
+	else cat $KS/list; fi
 }
 # ks_conf TEST: "TIMEOUT [vmem=KB] ARGS..." from run.conf (default: 300 s).
 ks_conf() {
@@ -267,24 +270,42 @@ ks_run() {
 	done
 	return $bad
 }
-# ks_same: each test has the same result under both modules.
+# ks_same [SUFFIX]: each test has the same result under both modules.
 ks_same() {
-	diff /tmp/ks.kvm-hv /tmp/ks.kvm_hv_rs
+	diff /tmp/ks.kvm-hv${1:-} /tmp/ks.kvm_hv_rs${1:-}
 }
-# ks_all: kvm-hv first, then kvm_hv_rs; leaves kvm_hv_rs loaded.
+# ks_hash_pass: a radix host runs hash guests too (POWER9's HPT guests on a
+# radix host are a path of their own).
+ks_hash_pass() {
+	grep -q '^MMU.*Radix' /proc/cpuinfo && [ -z "${ks_tests:-}" ] && [ -z "${KVM_PPC_MMU:-}" ]
+}
+# ks_hash CMD...: CMD with KVM_PPC_MMU=hash in the tests' environment.
+ks_hash() {
+	export KVM_PPC_MMU=hash
+	"$@"
+	r=$?
+	unset KVM_PPC_MMU
+	return $r
+}
+# ks_all: kvm-hv first, then kvm_hv_rs; leaves kvm_hv_rs loaded. Results:
+# 3, or 6 with the hash pass.
 ks_all() {
 	loaded kvm_hv_rs && rmmod kvm_hv_rs
 	modprobe kvm_hv
 	subtest kselftests.kvm-hv ks_run kvm-hv
+	ks_hash_pass && ks_hash subtest kselftests-hash.kvm-hv ks_run kvm-hv.hash
 	modprobe kvm_hv_rs
 	subtest kselftests.kvm_hv_rs ks_run kvm_hv_rs
+	ks_hash_pass && ks_hash subtest kselftests-hash.kvm_hv_rs ks_run kvm_hv_rs.hash
 	check kselftests.same ks_same
+	ks_hash_pass && check kselftests-hash.same ks_same .hash
 }
 
 check_all() {
 	echo "KTAP version 1"
 	ks=0
 	[ "${ks_tests:-}" = none ] || ks=3
+	[ $ks = 0 ] || ! ks_hash_pass || ks=6
 	echo "1..$((29 + ks))"
 	if out=$(p8_secondaries_offline 2>&1); then ok p8_secondaries_offline; echo "# $out"
 	else not_ok p8_secondaries_offline "$out"; fi
@@ -446,7 +467,7 @@ vmm)
 	;;
 kselftest)
 	echo "KTAP version 1"
-	echo "1..5"
+	if ks_hash_pass; then echo "1..8"; else echo "1..5"; fi
 	if out=$(p8_secondaries_offline 2>&1); then ok p8_secondaries_offline; echo "# $out"
 	else not_ok p8_secondaries_offline "$out"; fi
 	ks_all

@@ -5,7 +5,8 @@
     kselftest_table.py [--out FILE] MACHINE=CONSOLE_LOG ...
 
 Reads the "kselftests.kvm-hv" and "kselftests.kvm_hv_rs" KTAP subtests
-tests/init.sh prints and writes one row per test, two columns per machine
+tests/init.sh prints (and "kselftests-hash.*", the radix hosts' pass with
+hash guests: rows "(hash) TEST") and writes one row per test, two columns per machine
 (C = kvm-hv, Rust = kvm_hv_rs): pass, skip, known (a failure listed in
 tests/kselftests/known), FAIL, or "-" (not run there). A row whose two
 columns differ on a machine is marked "differs": that is a failure.
@@ -14,7 +15,7 @@ import argparse
 import re
 import sys
 
-SUBTEST = re.compile(r"^\s*# Subtest: kselftests\.(kvm-hv|kvm_hv_rs)\s*$")
+SUBTEST = re.compile(r"^\s*# Subtest: kselftests(-hash)?\.(kvm-hv|kvm_hv_rs)\s*$")
 RESULT = re.compile(r"^    (ok|not ok) \d+ (\S+)(?:\s+#\s*(SKIP)?\s*(.*))?$")
 MODULES = ("kvm-hv", "kvm_hv_rs")
 
@@ -22,12 +23,13 @@ MODULES = ("kvm-hv", "kvm_hv_rs")
 def parse(text):
     """{(module, test): status} from one console log."""
     results = {}
-    module = None
+    module, prefix = None, ""
     for line in text.splitlines():
         line = line.rstrip("\r")
         m = SUBTEST.match(line)
         if m:
-            module = m.group(1)
+            prefix = "(hash) " if m.group(1) else ""
+            module = m.group(2)
             continue
         if module is None:
             continue
@@ -47,7 +49,7 @@ def parse(text):
             status = "skip"
         else:
             status = "pass"
-        results[(module, test)] = status
+        results[(module, prefix + test)] = status
     return results
 
 

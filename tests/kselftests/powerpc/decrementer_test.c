@@ -14,9 +14,10 @@
 #define DEC_FAR		0x7fffffffUL
 #define WAIT_TICKS	(512UL << 20)	/* 1 s at 512 MHz: far beyond DEC_SHORT */
 
-static volatile int ticks;
-static volatile u64 last_msr;
-static volatile u64 last_vector;
+/* Written by the handler; every wait loop below has a compiler barrier. */
+static int ticks;
+static u64 last_msr;
+static u64 last_vector;
 
 static void dec_handler(struct ex_regs *regs)
 {
@@ -30,7 +31,7 @@ static void wait_ticks(int want)
 {
 	u64 start = mftb();
 
-	while (ticks < want && mftb() - start < WAIT_TICKS)
+	while (READ_ONCE(ticks) < want && mftb() - start < WAIT_TICKS)
 		cpu_relax();
 }
 

@@ -26,7 +26,8 @@ struct seen {
 	int count;
 };
 
-static volatile struct seen seen;
+/* Written by the handlers; each interrupt's asm is a compiler barrier. */
+static struct seen seen;
 
 static void record(struct ex_regs *regs)
 {
@@ -142,7 +143,7 @@ static void guest_code(void)
 	 */
 	local_irq_enable();
 	start = mftb();
-	while (seen.count == count && mftb() - start < WAIT_TICKS)
+	while (READ_ONCE(seen.count) == count && mftb() - start < WAIT_TICKS)
 		cpu_relax();
 	GUEST_ASSERT_EQ(seen.count, ++count);
 	GUEST_ASSERT_EQ(seen.vector, EXC_EXTERNAL);

@@ -36,17 +36,17 @@ static void dsi_handler(struct ex_regs *regs)
 
 static void guest_code(void)
 {
-	volatile u64 *late = (void *)(LATE_GVA + 8);
+	u64 *late = (void *)(LATE_GVA + 8);
 	u64 i;
 
 	for (i = 0; i < TEST_PAGES; i++)
-		*(volatile u64 *)(TEST_GVA + i * page_size) = 0xabcd0000 + i;
+		WRITE_ONCE(*(u64 *)(TEST_GVA + i * page_size), 0xabcd0000 + i);
 	GUEST_SYNC1(SYNC_TOUCHED);
 	for (i = 0; i < TEST_PAGES; i++)
-		GUEST_ASSERT_EQ(*(volatile u64 *)(TEST_GVA + i * page_size), 0x5a5a0000 + i);
+		GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)(TEST_GVA + i * page_size)), 0x5a5a0000 + i);
 
-	*late = 0x1234;
-	GUEST_ASSERT_EQ(*late, 0x1234);
+	WRITE_ONCE(*late, 0x1234);
+	GUEST_ASSERT_EQ(READ_ONCE(*late), 0x1234);
 	GUEST_DONE();
 }
 

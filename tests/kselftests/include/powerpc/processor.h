@@ -17,15 +17,15 @@
 
 #include "kvm_util.h"
 
-#define MSR_SF		(1UL << 63)
-#define MSR_EE		(1UL << 15)
-#define MSR_PR		(1UL << 14)
-#define MSR_FP		(1UL << 13)
-#define MSR_ME		(1UL << 12)
-#define MSR_IR		(1UL << 5)
-#define MSR_DR		(1UL << 4)
-#define MSR_RI		(1UL << 1)
-#define MSR_LE		(1UL << 0)
+#define MSR_SF		BIT(63)
+#define MSR_EE		BIT(15)
+#define MSR_PR		BIT(14)
+#define MSR_FP		BIT(13)
+#define MSR_ME		BIT(12)
+#define MSR_IR		BIT(5)
+#define MSR_DR		BIT(4)
+#define MSR_RI		BIT(1)
+#define MSR_LE		BIT(0)
 
 /* The MSR a vcpu starts with, and handlers run with (plus or minus EE). */
 #define GUEST_MSR	(MSR_SF | MSR_ME | MSR_IR | MSR_DR | MSR_RI | MSR_LE)
@@ -43,14 +43,14 @@
 #define SPRN_TBRL	268
 
 /* SRR1 bits of a program interrupt: why it happened. */
-#define SRR1_PROGILL	(1UL << 19)	/* illegal instruction */
-#define SRR1_PROGPRIV	(1UL << 18)	/* privileged instruction */
-#define SRR1_PROGTRAP	(1UL << 17)	/* trap instruction */
+#define SRR1_PROGILL	BIT(19)	/* illegal instruction */
+#define SRR1_PROGPRIV	BIT(18)	/* privileged instruction */
+#define SRR1_PROGTRAP	BIT(17)	/* trap instruction */
 
 /* DSISR bits of a data storage interrupt. */
-#define DSISR_NOPTE	(1UL << 30)	/* no translation */
-#define DSISR_PROTFAULT	(1UL << 27)	/* protection */
-#define DSISR_ISSTORE	(1UL << 25)	/* the access was a store */
+#define DSISR_NOPTE	BIT(30)	/* no translation */
+#define DSISR_PROTFAULT	BIT(27)	/* protection */
+#define DSISR_ISSTORE	BIT(25)	/* the access was a store */
 
 /* Interrupt vectors (their offsets from 0). */
 #define EXC_SYSTEM_RESET	0x100
@@ -99,7 +99,8 @@ void vcpu_init_vector_tables(struct kvm_vcpu *vcpu);
 void vm_install_exception_handler(struct kvm_vm *vm, int vector,
 				  exception_handler_fn handler);
 
-/* Guest: the common handler's C half. */
+/* Guest: the common handler (handlers.S) and its C half. */
+extern char ppc_exception_entry[];
 void route_exception(struct ex_regs *regs);
 
 #define mfspr(spr)							\
@@ -110,7 +111,9 @@ void route_exception(struct ex_regs *regs);
 })
 
 #define mtspr(spr, val)							\
-	asm volatile("mtspr %0, %1" : : "i"(spr), "r"((unsigned long)(val)) : "memory")
+({									\
+	asm volatile("mtspr %0, %1" : : "i"(spr), "r"((unsigned long)(val)) : "memory"); \
+})
 
 static inline unsigned long mfmsr(void)
 {
@@ -148,5 +151,32 @@ static inline void cpu_relax(void)
 
 /* True if KVM can run radix guests here (a POWER9 or later radix host). */
 bool kvm_ppc_radix_available(void);
+
+/*
+ * Hash guests use 1T segments; segment ESID (EA >> 40) has VSID ESID + 1.
+ * The SLB entry of segment 0 (the test binary, stacks, the library's data)
+ * is set with KVM_SET_SREGS; the others are loaded by the library's
+ * segment interrupt handler when the guest first touches them.
+ */
+#define SLB_ESID_V		BIT(27)
+#define SLB_VSID_B_1T		BIT(62)
+#define SLB_VSID_SHIFT_1T	24
+#define SID_SHIFT_1T		40
+#define SLB_ENTRIES		32
+
+static inline u64 ppc_hash_vsid(u64 esid)
+{
+	return esid + 1;
+}
+
+static inline u64 ppc_slb_esid_data(u64 ea, unsigned int slot)
+{
+	return (ea & ~((1UL << SID_SHIFT_1T) - 1)) | SLB_ESID_V | slot;
+}
+
+static inline u64 ppc_slb_vsid_data(u64 ea)
+{
+	return ppc_hash_vsid(ea >> SID_SHIFT_1T) << SLB_VSID_SHIFT_1T | SLB_VSID_B_1T;
+}
 
 #endif /* SELFTEST_KVM_PROCESSOR_H */

@@ -14,20 +14,31 @@
 #include "processor.h"
 #include "ucall_common.h"
 
-#define RADIX_VALID	(1ULL << 63)
-#define RADIX_LEAF	(1ULL << 62)
+#define RADIX_VALID	BIT_ULL(63)
+#define RADIX_LEAF	BIT_ULL(62)
 #define RADIX_NLB_MASK	0x0fffffffffffff00ULL
 #define RADIX_RPN_MASK	0x01fffffffffff000ULL
-#define RPTE_R		(1ULL << 8)	/* referenced */
-#define RPTE_C		(1ULL << 7)	/* changed */
-#define RPTE_PRIV	(1ULL << 3)	/* privileged access only */
-#define RPTE_READ	(1ULL << 2)
-#define RPTE_RW		(1ULL << 1)
-#define RPTE_EXEC	(1ULL << 0)
+#define RPTE_R		BIT_ULL(8)	/* referenced */
+#define RPTE_C		BIT_ULL(7)	/* changed */
+#define RPTE_PRIV	BIT_ULL(3)	/* privileged access only */
+#define RPTE_READ	BIT_ULL(2)
+#define RPTE_RW		BIT_ULL(1)
+#define RPTE_EXEC	BIT_ULL(0)
 #define RADIX_ROOT_SIZE	0x10000	/* 8192 entries: 13 index bits */
-#define PATB_GR		(1ULL << 63)
+#define PATB_GR		BIT_ULL(63)
 
-#define LPCR_ILE	(1ULL << 25)
+/* HPTEs as KVM takes them from userspace (the pre-ISA 3.0 format). */
+#define HPTE_V_1TB_SEG	BIT_ULL(62)
+#define HPTE_V_AVPN_SHIFT 7
+#define HPTE_V_SECONDARY 0x2ULL
+#define HPTE_V_VALID	0x1ULL
+#define HPTE_R_M	0x10ULL		/* memory coherence */
+#define HPTE_R_PP_RW	0x2ULL		/* read/write whatever the key */
+#define HPTES_PER_GROUP	8
+/* 16M: a million HPTEs, for up to 4 GiB of 4K mappings at a quarter full. */
+#define HPT_ORDER	24
+
+#define LPCR_ILE	BIT_ULL(25)
 #define LPCR_AIL	(3ULL << 23)
 
 /*
@@ -40,8 +51,9 @@
 #define HANDLER_PTR	0x1ff8
 
 /* The Power ISA encodings the real-mode stubs are written in. */
-#define PPC_MTSPR(spr, rs)	(0x7c0003a6 | (rs) << 21 | ((spr) & 0x1f) << 16 | ((spr) >> 5) << 11)
-#define PPC_MFSPR(rt, spr)	(0x7c0002a6 | (rt) << 21 | ((spr) & 0x1f) << 16 | ((spr) >> 5) << 11)
+#define PPC_SPR(spr)		(((spr) & 0x1f) << 16 | ((spr) >> 5) << 11)	/* split field */
+#define PPC_MTSPR(spr, rs)	(0x7c0003a6 | (rs) << 21 | PPC_SPR(spr))
+#define PPC_MFSPR(rt, spr)	(0x7c0002a6 | (rt) << 21 | PPC_SPR(spr))
 #define PPC_LI(rt, si)		(0x38000000 | (rt) << 21 | ((si) & 0xffff))
 #define PPC_BA(target)		(0x48000002 | ((target) & 0x3fffffc))
 #define PPC_LD_ABS(rt, ea)	(0xe8000000 | (rt) << 21 | ((ea) & 0xfffc))
@@ -50,10 +62,106 @@
 #define PPC_RFID		0x4c000024
 
 static gva_t exception_handlers;
+/* Guest: the VM is a hash guest (segment interrupts load the SLB). */
+static bool guest_hash_mmu;
 
 bool kvm_ppc_radix_available(void)
 {
 	return kvm_check_cap(KVM_CAP_PPC_MMU_RADIX) > 0;
+}
+
+/*
+ * Radix where KVM offers it, hash elsewhere (POWER8, a POWER9 host booted
+ * with disable_radix). KVM_PPC_MMU=hash or =radix in the environment
+ * chooses.
+ */
+static bool want_hash(void)
+{
+	const char *mmu = getenv("KVM_PPC_MMU");
+
+	if (mmu && !strcmp(mmu, "hash"))
+		return true;
+	if (mmu && !strcmp(mmu, "radix")) {
+		__TEST_REQUIRE(kvm_ppc_radix_available(),
+			       "KVM_PPC_MMU=radix, but KVM offers no radix guests here");
+		return false;
+	}
+	TEST_ASSERT(!mmu, "KVM_PPC_MMU is '%s': hash or radix", mmu);
+	return !kvm_ppc_radix_available();
+}
+
+/* A hash guest's HPT, and the file descriptor its entries are written through. */
+static void hpt_setup(struct kvm_vm *vm)
+{
+	struct kvm_ppc_mmuv3_cfg cfg = { 0 };
+	struct kvm_get_htab_fd ghf = { .flags = KVM_GET_HTAB_WRITE };
+	u32 order = HPT_ORDER;
+
+	TEST_ASSERT(vm->page_shift == 12, "Hash guests have 4K pages here");
+	__TEST_REQUIRE(kvm_has_cap(KVM_CAP_PPC_ALLOC_HTAB), "KVM offers no hash guests here");
+	/* On a radix host a VM starts as radix: make it a hash guest. */
+	if (kvm_has_cap(KVM_CAP_PPC_MMU_HASH_V3) || kvm_ppc_radix_available())
+		vm_ioctl(vm, KVM_PPC_CONFIGURE_V3_MMU, &cfg);
+	vm_ioctl(vm, KVM_PPC_ALLOCATE_HTAB, &order);
+	vm->arch.hpt_order = order;
+	vm->arch.hpt_v = calloc(1UL << (order - 4), sizeof(u64));
+	TEST_ASSERT(vm->arch.hpt_v, "No memory for the HPT's mirror");
+	vm->arch.htab_fd = __vm_ioctl(vm, KVM_PPC_GET_HTAB_FD, &ghf);
+	TEST_ASSERT(vm->arch.htab_fd >= 0, __KVM_IOCTL_ERROR("KVM_PPC_GET_HTAB_FD",
+							     vm->arch.htab_fd));
+}
+
+/*
+ * Enter gva -> gpa into the HPT: replace the entry for gva if there is one,
+ * else take a free slot of its primary group, else of its secondary group.
+ * Slot 0 of each group stays free: KVM puts the VRMA's entries there when
+ * the first vcpu runs.
+ */
+static void hpte_enter(struct kvm_vm *vm, gva_t gva, gpa_t gpa)
+{
+	u64 vsid = ppc_hash_vsid(gva >> SID_SHIFT_1T);
+	u64 va = vsid << SID_SHIFT_1T | (gva & ((1ULL << SID_SHIFT_1T) - 1));
+	u64 v = (va >> 23) << HPTE_V_AVPN_SHIFT | HPTE_V_1TB_SEG | HPTE_V_VALID;
+	u64 hash = vsid ^ (vsid << 25) ^ ((gva & ((1ULL << SID_SHIFT_1T) - 1)) >> 12);
+	u64 mask = (1ULL << (vm->arch.hpt_order - 7)) - 1;
+	u64 groups[2] = { hash & mask, ~hash & mask };
+	u64 slot = 0, i, g;
+	struct {
+		struct kvm_get_htab_header hdr;
+		u64 hpte[2];
+	} __packed buf;
+
+	for (g = 0; g < 2 && !slot; g++)
+		for (i = 1; i < HPTES_PER_GROUP; i++) {
+			u64 *e = &vm->arch.hpt_v[groups[g] * HPTES_PER_GROUP + i];
+
+			if ((*e & ~HPTE_V_SECONDARY) == v) {
+				slot = e - vm->arch.hpt_v;
+				break;
+			}
+		}
+	for (g = 0; g < 2 && !slot; g++)
+		for (i = 1; i < HPTES_PER_GROUP; i++) {
+			u64 *e = &vm->arch.hpt_v[groups[g] * HPTES_PER_GROUP + i];
+
+			if (!*e) {
+				slot = e - vm->arch.hpt_v;
+				v |= g ? HPTE_V_SECONDARY : 0;
+				break;
+			}
+		}
+	TEST_ASSERT(slot, "Both HPT groups of gva 0x%lx are full", gva);
+	if (vm->arch.hpt_v[slot] & HPTE_V_SECONDARY)
+		v |= HPTE_V_SECONDARY;
+
+	buf.hdr.index = slot;
+	buf.hdr.n_valid = 1;
+	buf.hdr.n_invalid = 0;
+	buf.hpte[0] = htobe64(v);
+	buf.hpte[1] = htobe64((gpa & RADIX_RPN_MASK) | HPTE_R_M | HPTE_R_PP_RW);
+	TEST_ASSERT(write(vm->arch.htab_fd, &buf, sizeof(buf)) == sizeof(buf),
+		    "Writing the HPTE of gva 0x%lx (slot %lu): %s", gva, slot, strerror(errno));
+	vm->arch.hpt_v[slot] = v;
 }
 
 static const unsigned int *index_bits(struct kvm_vm *vm)
@@ -93,15 +201,19 @@ void virt_arch_pgd_alloc(struct kvm_vm *vm)
 	if (vm->mmu.pgd_created)
 		return;
 
-	__TEST_REQUIRE(kvm_ppc_radix_available(),
-		       "KVM offers only hash guests here; this library builds radix guests");
-
+	vm->arch.hash = want_hash();
 	/* The root table must be aligned to its size; the PT region starts aligned. */
 	vm->mmu.pgd = vm_phy_pages_alloc(vm, vm_page_align(vm, RADIX_ROOT_SIZE) / vm->page_size,
 					 KVM_GUEST_PAGE_TABLE_MIN_PADDR,
 					 vm->memslots[MEM_REGION_PT]);
 	TEST_ASSERT(!(vm->mmu.pgd & (RADIX_ROOT_SIZE - 1)),
 		    "Radix root table at 0x%lx is not 64K aligned", vm->mmu.pgd);
+
+	if (vm->arch.hash) {
+		hpt_setup(vm);
+		vm->mmu.pgd_created = true;
+		return;
+	}
 
 	/* A 4K process table (PRTS = 0); entry 0 is PID 0's, the only one used. */
 	vm->arch.prtb = vm_alloc_page_table(vm);
@@ -146,6 +258,8 @@ void virt_arch_pg_map(struct kvm_vm *vm, gva_t gva, gpa_t gpa)
 	entry = &table[pte_index(vm, gva, 3)];
 	*entry = htobe64(RADIX_VALID | RADIX_LEAF | (gpa & RADIX_RPN_MASK) | RPTE_R | RPTE_C |
 			 RPTE_PRIV | RPTE_READ | RPTE_RW | RPTE_EXEC);
+	if (vm->arch.hash)
+		hpte_enter(vm, gva, gpa);
 }
 
 gpa_t addr_arch_gva2gpa(struct kvm_vm *vm, gva_t gva)
@@ -198,8 +312,12 @@ void virt_arch_dump(FILE *stream, struct kvm_vm *vm, u8 indent)
 {
 	if (!vm->mmu.pgd_created)
 		return;
-	fprintf(stream, "%*sprocess table 0x%lx, radix root 0x%lx\n", indent, "",
-		vm->arch.prtb, vm->mmu.pgd);
+	if (vm->arch.hash)
+		fprintf(stream, "%*shash guest, HPT of 2^%u bytes; its mappings:\n", indent, "",
+			vm->arch.hpt_order);
+	else
+		fprintf(stream, "%*sprocess table 0x%lx, radix root 0x%lx\n", indent, "",
+			vm->arch.prtb, vm->mmu.pgd);
 	table_dump(stream, vm, indent, vm->mmu.pgd, 0, 0);
 }
 
@@ -211,7 +329,6 @@ void virt_arch_dump(FILE *stream, struct kvm_vm *vm, u8 indent)
  */
 static void write_vectors(struct kvm_vm *vm)
 {
-	extern char ppc_exception_entry[];
 	u32 *mem = addr_gpa2hva(vm, 0);
 	u32 common[] = {
 		PPC_MFSPR(12, SPRN_SRR0), PPC_MTSPR(SPRN_SPRG2, 12),
@@ -239,6 +356,17 @@ void kvm_arch_vm_post_create(struct kvm_vm *vm, unsigned int nr_vcpus)
 	 * or more) are never handed out: room for the vectors.
 	 */
 	write_vectors(vm);
+	if (vm->arch.hash)
+		*(bool *)addr_gva2hva(vm, (gva_t)&guest_hash_mmu) = true;
+}
+
+void kvm_arch_vm_release(struct kvm_vm *vm)
+{
+	if (vm->arch.hpt_v) {
+		close(vm->arch.htab_fd);
+		free(vm->arch.hpt_v);
+		vm->arch.hpt_v = NULL;
+	}
 }
 
 void vcpu_arch_dump(FILE *stream, struct kvm_vcpu *vcpu, u8 indent)
@@ -290,6 +418,17 @@ struct kvm_vcpu *vm_arch_vcpu_add(struct kvm_vm *vm, u32 vcpu_id)
 	regs.gpr[2] = toc;
 	vcpu_regs_set(vcpu, &regs);
 
+	/* A hash guest starts with segment 0's SLB entry (processor.h). */
+	if (vm->arch.hash) {
+		struct kvm_sregs sregs;
+
+		vcpu_sregs_get(vcpu, &sregs);
+		memset(sregs.u.s.ppc64.slb, 0, sizeof(sregs.u.s.ppc64.slb));
+		sregs.u.s.ppc64.slb[0].slbe = ppc_slb_esid_data(0, 0);
+		sregs.u.s.ppc64.slb[0].slbv = ppc_slb_vsid_data(0);
+		vcpu_sregs_set(vcpu, &sregs);
+	}
+
 	/* Interrupts little-endian, at the vectors with relocation off. */
 	lpcr = vcpu_get_reg(vcpu, KVM_REG_PPC_LPCR_64);
 	vcpu_set_reg(vcpu, KVM_REG_PPC_LPCR_64, (lpcr & ~LPCR_AIL) | LPCR_ILE);
@@ -322,10 +461,32 @@ void assert_on_unhandled_exception(struct kvm_vcpu *vcpu)
 			  uc.args[0], uc.args[1], uc.args[2]);
 }
 
+/*
+ * Guest: a hash guest's segment interrupt. Load the SLB entry of the
+ * segment of ea, round robin over the entries after segment 0's.
+ */
+static void slb_load(u64 ea)
+{
+	static unsigned int next = 1;
+
+	asm volatile("slbmte %0, %1; isync"
+		     : : "r"(ppc_slb_vsid_data(ea)), "r"(ppc_slb_esid_data(ea, next)) : "memory");
+	next = next + 1 < SLB_ENTRIES ? next + 1 : 1;
+}
+
 void route_exception(struct ex_regs *regs)
 {
 	exception_handler_fn *handlers = (exception_handler_fn *)exception_handlers;
 	u64 slot = regs->vector / 0x20;
+
+	if (guest_hash_mmu && regs->vector == EXC_DATA_SEGMENT) {
+		slb_load(regs->dar);
+		return;
+	}
+	if (guest_hash_mmu && regs->vector == EXC_INST_SEGMENT) {
+		slb_load(regs->nia);
+		return;
+	}
 
 	if (handlers && slot < NR_VECTORS && handlers[slot]) {
 		handlers[slot](regs);
