@@ -32,6 +32,7 @@
 #define HPTE_V_AVPN_SHIFT 7
 #define HPTE_V_SECONDARY 0x2ULL
 #define HPTE_V_VALID	0x1ULL
+#define HPTE_R_RPN	0x0ffffffffffff000ULL
 #define HPTE_R_M	0x10ULL		/* memory coherence */
 #define HPTE_R_PP_RW	0x2ULL		/* read/write whatever the key */
 #define HPTES_PER_GROUP	8
@@ -115,14 +116,16 @@ static void hpt_setup(struct kvm_vm *vm)
  * Enter gva -> gpa into the HPT: replace the entry for gva if there is one,
  * else take a free slot of its primary group, else of its secondary group.
  * Slot 0 of each group stays free: KVM puts the VRMA's entries there when
- * the first vcpu runs.
+ * the first vcpu runs. KVM refuses (EBUSY) while a vcpu of the VM is in
+ * KVM_RUN: map from the thread that runs the vcpu, or before.
  */
 static void hpte_enter(struct kvm_vm *vm, gva_t gva, gpa_t gpa)
 {
+	u64 offset = gva & (BIT_ULL(SID_SHIFT_1T) - 1);	/* in its segment */
 	u64 vsid = ppc_hash_vsid(gva >> SID_SHIFT_1T);
-	u64 va = vsid << SID_SHIFT_1T | (gva & ((1ULL << SID_SHIFT_1T) - 1));
+	u64 va = vsid << SID_SHIFT_1T | offset;
 	u64 v = (va >> 23) << HPTE_V_AVPN_SHIFT | HPTE_V_1TB_SEG | HPTE_V_VALID;
-	u64 hash = vsid ^ (vsid << 25) ^ ((gva & ((1ULL << SID_SHIFT_1T) - 1)) >> 12);
+	u64 hash = vsid ^ (vsid << 25) ^ (offset >> 12);
 	u64 mask = (1ULL << (vm->arch.hpt_order - 7)) - 1;
 	u64 groups[2] = { hash & mask, ~hash & mask };
 	u64 slot = 0, i, g;
@@ -158,7 +161,7 @@ static void hpte_enter(struct kvm_vm *vm, gva_t gva, gpa_t gpa)
 	buf.hdr.n_valid = 1;
 	buf.hdr.n_invalid = 0;
 	buf.hpte[0] = htobe64(v);
-	buf.hpte[1] = htobe64((gpa & RADIX_RPN_MASK) | HPTE_R_M | HPTE_R_PP_RW);
+	buf.hpte[1] = htobe64((gpa & HPTE_R_RPN) | HPTE_R_M | HPTE_R_PP_RW);
 	TEST_ASSERT(write(vm->arch.htab_fd, &buf, sizeof(buf)) == sizeof(buf),
 		    "Writing the HPTE of gva 0x%lx (slot %lu): %s", gva, slot, strerror(errno));
 	vm->arch.hpt_v[slot] = v;
