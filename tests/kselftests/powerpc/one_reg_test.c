@@ -59,6 +59,21 @@ static u64 get(struct kvm_vcpu *vcpu, const struct spr *s)
 	return v & (KVM_REG_SIZE(s->reg) == 4 ? 0xffffffff : ~0UL);
 }
 
+/* Stage 1 reports sprs[0..2] in args[2..4], stage 2 sprs[3..4] in args[2..3]. */
+static void check_guest_view(const struct ucall *uc)
+{
+	unsigned int first = uc->args[1] == 1 ? 0 : 3;
+	unsigned int last = uc->args[1] == 1 ? 3 : NR_SPRS;
+	unsigned int i;
+
+	for (i = first; i < last; i++) {
+		u64 want = sprs[i].from_host & sprs[i].mask;
+
+		TEST_ASSERT(uc->args[2 + i - first] == want, "guest's %s: 0x%lx, want 0x%lx",
+			    sprs[i].name, uc->args[2 + i - first], want);
+	}
+}
+
 int main(int argc, char *argv[])
 {
 	struct kvm_vcpu *vcpu;
@@ -77,16 +92,8 @@ int main(int argc, char *argv[])
 		vcpu_run(vcpu);
 		switch (get_ucall(vcpu, &uc)) {
 		case UCALL_SYNC:
-			if (uc.args[1] == 1) {
-				for (i = 0; i < 3; i++)
-					TEST_ASSERT(uc.args[2 + i] == (sprs[i].from_host & sprs[i].mask),
-						    "guest's %s: 0x%lx, want 0x%lx", sprs[i].name,
-						    uc.args[2 + i], sprs[i].from_host & sprs[i].mask);
-			} else if (uc.args[1] == 2) {
-				for (i = 3; i < NR_SPRS; i++)
-					TEST_ASSERT(uc.args[i - 1] == sprs[i].from_host,
-						    "guest's %s: 0x%lx, want 0x%lx", sprs[i].name,
-						    uc.args[i - 1], sprs[i].from_host);
+			if (uc.args[1] == 1 || uc.args[1] == 2) {
+				check_guest_view(&uc);
 			} else {
 				TEST_ASSERT_EQ(uc.args[1], 3);
 				for (i = 0; i < NR_SPRS; i++)
