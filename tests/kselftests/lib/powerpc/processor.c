@@ -128,35 +128,31 @@ static void hpte_enter(struct kvm_vm *vm, gva_t gva, gpa_t gpa)
 	u64 hash = vsid ^ (vsid << 25) ^ (offset >> 12);
 	u64 mask = (1ULL << (vm->arch.hpt_order - 7)) - 1;
 	u64 groups[2] = { hash & mask, ~hash & mask };
-	u64 slot = 0, i, g;
+	u64 slot = 0, secondary = 0, i, g;
 	struct {
 		struct kvm_get_htab_header hdr;
 		u64 hpte[2];
 	} __packed buf;
 
-	for (g = 0; g < 2 && !slot; g++)
+	/* The entry already there for gva, else the first free slot. */
+	for (g = 0; g < 2; g++)
 		for (i = 1; i < HPTES_PER_GROUP; i++) {
-			u64 *e = &vm->arch.hpt_v[groups[g] * HPTES_PER_GROUP + i];
+			u64 n = groups[g] * HPTES_PER_GROUP + i;
+			u64 e = vm->arch.hpt_v[n];
 
-			if ((*e & ~HPTE_V_SECONDARY) == v) {
-				slot = e - vm->arch.hpt_v;
-				break;
+			if ((e & ~HPTE_V_SECONDARY) == v) {
+				slot = n;
+				secondary = e & HPTE_V_SECONDARY;
+				goto found;
 			}
-		}
-	for (g = 0; g < 2 && !slot; g++)
-		for (i = 1; i < HPTES_PER_GROUP; i++) {
-			u64 *e = &vm->arch.hpt_v[groups[g] * HPTES_PER_GROUP + i];
-
-			if (!*e) {
-				slot = e - vm->arch.hpt_v;
-				v |= g ? HPTE_V_SECONDARY : 0;
-				break;
+			if (!e && !slot) {
+				slot = n;
+				secondary = g ? HPTE_V_SECONDARY : 0;
 			}
 		}
 	TEST_ASSERT(slot, "Both HPT groups of gva 0x%lx are full", gva);
-	if (vm->arch.hpt_v[slot] & HPTE_V_SECONDARY)
-		v |= HPTE_V_SECONDARY;
-
+found:
+	v |= secondary;
 	buf.hdr.index = slot;
 	buf.hdr.n_valid = 1;
 	buf.hdr.n_invalid = 0;
