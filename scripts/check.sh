@@ -72,30 +72,25 @@ host_tests() {
 specs=()
 ks=()
 run_matrix() {
-	local m rc t
+	local m append
 	for m in "${MACHINES[@]}"; do
-		t=$SECONDS
-		rc=0
 		# The KVM selftests run on the four distinct hosts; the CMA
 		# variants would only repeat powernv9's.
+		append=${KVM_HV_RS_APPEND:-}
 		case $m in
-		powernv9-nocma|powernv9-cma1) KVM_HV_RS_APPEND="ks_tests=none" "$TOP/scripts/run-qemu.sh" "$m" check || rc=$? ;;
-		*) "$TOP/scripts/run-qemu.sh" "$m" check || rc=$?; ks+=("$m=$OUT/console-$m.log") ;;
+		powernv9-nocma|powernv9-cma1) append+=" ks_tests=none" ;;
+		*) ks+=("$m=$OUT/console-$m.log") ;;
 		esac
-		say "$m: QEMU exit $rc after $((SECONDS - t)) s (console: $OUT/console-$m.log)"
-		specs+=("$m=$OUT/console-$m.log:$rc")
+		boot "$m" "$m" check "$OUT/console-$m.log" "$append"
 	done
 }
 # The VMM subset (make vmm runs the whole set): Debian's QEMU inside the
 # emulated POWER9 boots a radix and a hash Linux guest with 2 vcpus, through
 # kvm-hv and then kvm_hv_rs.
 run_vmm() {
-	local log=$OUT/console-vmm-powernv9.log rc=0 t=$SECONDS
 	"$TOP/scripts/build-vmm.sh" && "$TOP/scripts/build-initramfs.sh" vmm || return 1
-	KVM_HV_RS_CONSOLE=$log KVM_HV_RS_APPEND="vmm_modules=kvm-hv,kvm_hv_rs vmm_guests=radix:2,hash:2" \
-		"$TOP/scripts/run-qemu.sh" powernv9 vmm || rc=$?
-	say "powernv9-vmm: QEMU exit $rc after $((SECONDS - t)) s (console: $log)"
-	specs+=("powernv9-vmm=$log:$rc")
+	boot powernv9-vmm powernv9 vmm "$OUT/console-vmm-powernv9.log" \
+		"vmm_modules=kvm-hv,kvm_hv_rs vmm_guests=radix:2,hash:2"
 }
 if phase deps "$TOP/scripts/setup-deps.sh" && phase kernel "$TOP/scripts/build-kernel.sh"; then
 	phase lint do_lints || true

@@ -18,9 +18,8 @@ tests=$(IFS=,; echo "$*")
 "$TOP/scripts/build-kernel.sh"
 "$TOP/scripts/build-initramfs.sh"
 log=$OUT/console-kselftest-$machine.log
-rc=0
-KVM_HV_RS_CONSOLE=$log KVM_HV_RS_APPEND="${tests:+ks_tests=$tests}" \
-	"$TOP/scripts/run-qemu.sh" "$machine" kselftest || rc=$?
-say "$machine: QEMU exit $rc (console: $log)"
+specs=()
+# KVM_HV_RS_APPEND (e.g. KVM_PPC_MMU=hash) goes on the command line too.
+boot "$machine" "$machine" kselftest "$log" "${KVM_HV_RS_APPEND:-} ${tests:+ks_tests=$tests}"
 python3 "$TOP/tests/kselftest_table.py" "$machine=$log" || true
-exec python3 "$TOP/tests/ktap_summary.py" "$machine=$log:$rc"
+exec python3 "$TOP/tests/ktap_summary.py" "${specs[@]}"

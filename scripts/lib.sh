@@ -39,6 +39,18 @@ run_logged() {
 	say "$step: done in $((SECONDS - t0)) s (log: $log)"
 }
 
+# boot NAME MACHINE MODE LOG [APPEND]: one scripts/run-qemu.sh boot, console
+# in LOG, APPEND on the kernel command line; says how it ended and adds
+# "NAME=LOG:STATUS" to the caller's specs array (tests/ktap_summary.py's
+# arguments).
+boot() {
+	local name=$1 machine=$2 mode=$3 log=$4 append=${5:-} rc=0 t=$SECONDS
+	KVM_HV_RS_CONSOLE=$log KVM_HV_RS_APPEND=$append \
+		"$TOP/scripts/run-qemu.sh" "$machine" "$mode" || rc=$?
+	say "$name: QEMU exit $rc after $((SECONDS - t)) s (console: $log)"
+	specs+=("$name=$log:$rc")
+}
+
 # Debian's bookworm-backports as an apt source of this machine (QEMU 10
 # and what building it needs), and its index fetched once.
 ensure_backports() {

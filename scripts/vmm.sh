@@ -22,14 +22,8 @@ for m in "${MACHINES[@]}"; do
 	# POWER8 has no radix MMU: its guests are hash guests.
 	guests=radix:1,radix:2,hash:1,hash:2
 	[ "$m" = powernv8 ] && guests=hash:1,hash:2
-	log=$OUT/console-vmm-$m.log
-	t=$SECONDS
-	rc=0
-	KVM_HV_RS_CONSOLE=$log \
-		KVM_HV_RS_APPEND="vmm_modules=$MODULES vmm_guests=${KVM_HV_RS_VMM_GUESTS:-$guests}" \
-		"$TOP/scripts/run-qemu.sh" "$m" vmm || rc=$?
-	say "$m: QEMU exit $rc after $((SECONDS - t)) s (console: $log)"
-	specs+=("$m-vmm=$log:$rc")
+	boot "$m-vmm" "$m" vmm "$OUT/console-vmm-$m.log" \
+		"vmm_modules=$MODULES vmm_guests=${KVM_HV_RS_VMM_GUESTS:-$guests}"
 done
 python3 "$TOP/tests/vmm_table.py" --out "$TOP/Documentation/vmm-results.txt" "${specs[@]}" || true
 exec python3 "$TOP/tests/ktap_summary.py" --out "$OUT/vmm-results.txt" "${specs[@]}"
