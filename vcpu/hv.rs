@@ -539,7 +539,7 @@ impl HvVcpu for Hv {
 ///
 /// Those of [`Hv`]; `vcpu->arch.nested` is NULL (a vcpu's own entry). While
 /// the vcpu is claimed (between `disable_preemption_and_irqs` and
-/// `release_cpu`) preemption is disabled, interrupts are hard-disabled,
+/// `leave_guest` or `release_cpu`) preemption is disabled, interrupts are hard-disabled,
 /// `pcpu` is this CPU and `irq_flags` holds what the disabling saved.
 struct P9Entry<'a> {
     hv: &'a mut Hv,
@@ -551,6 +551,20 @@ struct P9Entry<'a> {
 impl P9Entry<'_> {
     fn vcpu(&self) -> *mut bindings::kvm_vcpu {
         self.hv.vcpu
+    }
+
+    /// Takes the vcpu off this CPU: `cpu` and `thread_cpu` -1, state
+    /// `BUSY_IN_HOST`.
+    fn off_cpu(&mut self) {
+        let vcpu = self.vcpu();
+        // SAFETY: `vcpu` is valid (type invariant); its thread, this one,
+        // owns these fields; a kick that reads `cpu` -1 wakes the vcpu
+        // instead of interrupting this CPU, which is out of the guest.
+        unsafe {
+            (*vcpu).cpu = -1;
+            (*vcpu).arch.thread_cpu = -1;
+            (*vcpu).arch.state = bindings::KVMPPC_VCPU_BUSY_IN_HOST as i32;
+        }
     }
 }
 
@@ -602,17 +616,12 @@ impl P9Vcpu for P9Entry<'_> {
     fn disable_preemption_and_irqs(&mut self) {
         let vcpu = self.vcpu();
         // SAFETY: `vcpu` and its VM are valid (type invariant). Preemption
-        // is disabled first, so `pcpu` stays this CPU until `release_cpu`,
-        // which restores `irq_flags` and enables preemption again.
+        // is disabled first, so `pcpu` stays this CPU until `leave_guest`
+        // or `release_cpu`, which restore `irq_flags` and enable
+        // preemption again.
         unsafe {
-            bindings::preempt_disable();
-            self.pcpu = bindings::raw_smp_processor_id() as c_int;
-            if self.radix() {
-                bindings::kvmhv_p9_prepare_radix_vcpu(vcpu, self.pcpu);
-            }
-            self.irq_flags = bindings::powerpc_local_irq_pmu_save();
+            self.pcpu = bindings::kvmhv_p9_disable_preemption_and_irqs(vcpu, &mut self.irq_flags);
             (*vcpu).arch.state = bindings::KVMPPC_VCPU_RUNNABLE as i32;
-            bindings::xfer_to_guest_mode_prepare();
         }
     }
 
@@ -693,9 +702,19 @@ impl P9Vcpu for P9Entry<'_> {
         self.srcu_idx = unsafe { bindings::kvmhv_p9_guest_state_enter(self.vcpu()) };
     }
 
-    fn guest_state_exit(&mut self, trap: u32) {
-        // SAFETY: as for `guest_state_enter`, which came first.
-        unsafe { bindings::kvmhv_p9_guest_state_exit(self.vcpu(), self.srcu_idx, trap as c_int) };
+    fn leave_guest(&mut self, trap: u32) {
+        self.off_cpu();
+        // SAFETY: as for `guest_state_enter`, which came first, with
+        // `srcu_idx` from it; `irq_flags` is what
+        // `disable_preemption_and_irqs` saved on this CPU.
+        unsafe {
+            bindings::kvmhv_p9_leave_guest(
+                self.vcpu(),
+                self.srcu_idx,
+                trap as c_int,
+                self.irq_flags,
+            )
+        };
     }
 
     fn enter_pseries(&mut self, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32 {
@@ -801,24 +820,11 @@ impl P9Vcpu for P9Entry<'_> {
         unsafe { (*self.vcpu()).arch.slb_max = 0 };
     }
 
-    fn release_cpu(&mut self, entered: bool) {
-        let vcpu = self.vcpu();
-        // SAFETY: `vcpu` is valid (type invariant); `irq_flags` is what
-        // `disable_preemption_and_irqs` saved on this CPU, which restores
-        // interrupts and then preemption in the reverse order.
+    fn release_cpu(&mut self) {
+        self.off_cpu();
+        // SAFETY: `irq_flags` is what `disable_preemption_and_irqs` saved
+        // on this CPU; interrupts, then preemption, in the reverse order.
         unsafe {
-            (*vcpu).cpu = -1;
-            (*vcpu).arch.thread_cpu = -1;
-            (*vcpu).arch.state = bindings::KVMPPC_VCPU_BUSY_IN_HOST as i32;
-            if entered {
-                if !bindings::vtime_accounting_enabled_this_cpu() {
-                    // Service the interrupts that came while the guest ran
-                    // now, so the ticks they account go to the guest.
-                    bindings::powerpc_local_irq_pmu_restore(self.irq_flags);
-                    self.irq_flags = bindings::powerpc_local_irq_pmu_save();
-                }
-                bindings::guest_timing_exit_irqoff();
-            }
             bindings::powerpc_local_irq_pmu_restore(self.irq_flags);
             bindings::preempt_enable();
         }

@@ -64,8 +64,10 @@ pub(crate) trait P9Vcpu {
     fn update_vpas(&mut self);
     /// Disables preemption, prepares a radix guest's TLB state for this CPU
     /// (`kvmppc_prepare_radix_vcpu`), hard-disables interrupts with the PMU's
-    /// (`powerpc_local_irq_pmu_save`), marks the vcpu `RUNNABLE` and
-    /// prepares the guest-mode work check (`xfer_to_guest_mode_prepare`).
+    /// (`powerpc_local_irq_pmu_save`), prepares the guest-mode work check
+    /// (`xfer_to_guest_mode_prepare`), all in one call out of the module
+    /// (`kvmhv_p9_disable_preemption_and_irqs`), and marks the vcpu
+    /// `RUNNABLE`.
     fn disable_preemption_and_irqs(&mut self);
     /// `xfer_to_guest_mode_work_pending`.
     fn work_pending(&self) -> bool;
@@ -97,9 +99,12 @@ pub(crate) trait P9Vcpu {
     /// Into guest state: guest time accounting and context tracking, the
     /// VM's SRCU read lock, function tracing off on this CPU.
     fn guest_state_enter(&mut self);
-    /// Records `trap` as the vcpu's, and undoes `guest_state_enter`; then
-    /// replays the host interrupt that ended the guest's run, if any.
-    fn guest_state_exit(&mut self, trap: u32);
+    /// Records `trap` as the vcpu's, undoes `guest_state_enter` and replays
+    /// the host interrupt that ended the guest's run, if any; then takes
+    /// the vcpu off this CPU (as `release_cpu`), accounts the run's time to
+    /// the guest and restores interrupts and preemption. One call out of
+    /// the module (`kvmhv_p9_leave_guest`).
+    fn leave_guest(&mut self, trap: u32);
     /// `kvmhv_p9_guest_entry` of a host that is itself a pseries guest.
     fn enter_pseries(&mut self, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32;
     /// `timer_get_next_tb`: when this CPU's next host timer event is due.
@@ -130,9 +135,9 @@ pub(crate) trait P9Vcpu {
     /// `vcpu->arch.slb_max = 0`: a radix guest has no SLB to save.
     fn clear_slb_max(&mut self);
     /// Takes the vcpu off this CPU (`cpu`, `thread_cpu` -1, state
-    /// `BUSY_IN_HOST`), then restores interrupts and preemption; after a
-    /// guest entry (`entered`), first accounts its time to the guest.
-    fn release_cpu(&mut self, entered: bool);
+    /// `BUSY_IN_HOST`), then restores interrupts and preemption: the end of
+    /// an entry that did not enter the guest.
+    fn release_cpu(&mut self);
     /// `kvmppc_core_pending_dec`.
     fn dec_pending(&self) -> bool;
     /// `kvmppc_dec_expires_host_tb`: when the guest decrementer expires.
@@ -234,7 +239,7 @@ fn enter_and_handle<V: P9Vcpu>(v: &mut V, time_limit: u64, lpcr: u64) {
     // Interrupts are off: pending work is left to `handle_work` of the next
     // entry, and an HPT reset may have started meanwhile.
     if v.work_pending() || !v.mmu_ready() {
-        v.release_cpu(false);
+        v.release_cpu();
         return;
     }
     v.claim_cpu();
@@ -257,8 +262,7 @@ fn enter_and_handle<V: P9Vcpu>(v: &mut V, time_limit: u64, lpcr: u64) {
     } else {
         guest_entry(v, time_limit, lpcr, &mut tb)
     };
-    v.guest_state_exit(trap);
-    v.release_cpu(true);
+    v.leave_guest(trap);
 
     if v.dec_pending() && dec_is_stale(tb, v.dec_expires(), trap, v.gpr3()) {
         v.dequeue_dec();

@@ -200,11 +200,14 @@ impl P9Vcpu for Mock {
         self.in_state = true;
         self.push("state_enter");
     }
-    fn guest_state_exit(&mut self, trap: u32) {
-        assert!(self.in_state && !self.in_guest);
+    fn leave_guest(&mut self, trap: u32) {
+        assert!(self.in_state && !self.in_guest && self.irqs_off);
         self.in_state = false;
         self.trap_recorded = Some(trap);
         self.push("state_exit");
+        self.irqs_off = false;
+        self.claimed = false;
+        self.push("release_entered");
     }
     fn enter_pseries(&mut self, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32 {
         self.push("enter_pseries");
@@ -255,15 +258,11 @@ impl P9Vcpu for Mock {
     fn clear_slb_max(&mut self) {
         self.push("slb_max=0");
     }
-    fn release_cpu(&mut self, entered: bool) {
-        assert!(self.irqs_off);
+    fn release_cpu(&mut self) {
+        assert!(self.irqs_off && !self.in_state);
         self.irqs_off = false;
         self.claimed = false;
-        self.push(if entered {
-            "release_entered"
-        } else {
-            "release"
-        });
+        self.push("release");
     }
     fn dec_pending(&self) -> bool {
         self.dec_pending
