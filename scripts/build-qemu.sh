@@ -7,8 +7,8 @@
 # Why: QEMU keeps SDR1 and LPIDR per thread, where POWER8 has them per core,
 # so a KVM vcore's second thread cannot enter its guest (qemu/patches/0001
 # says more); and a napping POWER8 thread can report a wake-up LPCR[PECE]
-# does not enable and spin (0002). Only the powernv8 boots use this binary (run-qemu.sh), with
-# the installed QEMU's firmware (-L /usr/share/qemu).
+# does not enable, and spin (0002). Only the powernv8 boots use this binary
+# (run-qemu.sh), with the installed QEMU's firmware (-L /usr/share/qemu).
 source "$(dirname "$0")/lib.sh"
 
 VER=10.0.2
