@@ -421,11 +421,7 @@ impl Vcore for P8Run<'_> {
     fn disable_irqs(&mut self) -> bool {
         // SAFETY: hard-disables interrupts on this CPU; `enable_irqs` or
         // `end_guest_timing` enables them again.
-        unsafe {
-            bindings::local_irq_hard_disable();
-            bindings::xfer_to_guest_mode_prepare();
-            bindings::lazy_irq_pending() || bindings::xfer_to_guest_mode_work_pending()
-        }
+        unsafe { bindings::kvmhv_p8_disable_irqs() }
     }
 
     fn enable_irqs(&mut self) {
@@ -478,16 +474,7 @@ impl Vcore for P8Run<'_> {
 
     fn end_guest_timing(&mut self) {
         // SAFETY: interrupts are off since `disable_irqs`; this enables them.
-        unsafe {
-            if !bindings::vtime_accounting_enabled_this_cpu() {
-                // Service the interrupts that came while the guest ran now,
-                // so the ticks they account go to the guest.
-                bindings::local_irq_enable();
-                bindings::local_irq_disable();
-            }
-            bindings::guest_timing_exit_irqoff();
-            bindings::local_irq_enable();
-        }
+        unsafe { bindings::kvmhv_p8_end_guest_timing() };
     }
 
     fn core_end(&mut self) {
