@@ -3,7 +3,7 @@
 """Where the instructions of an in-kernel hcall go, per kernel function,
 under kvm-hv and under kvm_hv_rs.
 
-    scripts/bench-profile.py [MACHINE] [--top N]
+    scripts/bench-profile.py [MACHINE] [--top N] [--keep DIR | --from DIR]
 
 Boots MACHINE (default powernv9) in run-qemu.sh's profile mode: bench under
 -icount with QEMU's translation log on (-d in_asm,nochain). When
@@ -31,7 +31,8 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOOPS = 100                          # KERNEL_LOOPS in bench.c
 INSN = re.compile(r"^0x([0-9a-f]+):")
-EXEC = re.compile(r"^Trace \d+: \S+ \[[0-9a-f]+/([0-9a-f]+)/")
+EXEC = re.compile(r"^Trace \d+: \S+ \[[0-9a-f]+/([0-9a-f]+)/[0-9a-f]+/([0-9a-f]+)\]")
+CF_COUNT_MASK = 0x1ff                # QEMU's cflags: a block cut to this many
 START = re.compile(r"bench-profile-(start|stop) (\S+) (\S+)")
 
 
@@ -94,7 +95,14 @@ def kallsyms(console):
 
 
 def translations(pdir):
-    """TB start address -> the addresses of its instructions (last seen)."""
+    """TB start address -> the addresses of its instructions.
+
+    The longest translation seen wins: under -icount QEMU also translates
+    blocks cut short to the instruction budget left, or to end at an I/O
+    instruction, and runs them once; an execution of one of those says so
+    in its cflags (see profile()). Keeping the last translation seen would
+    charge every later execution of the full block the short one's count.
+    """
     tbs = {}
     for name in sorted(os.listdir(pdir)):
         if not name.endswith(".log"):
@@ -111,7 +119,8 @@ def translations(pdir):
                 if m:
                     cur.append(int(m.group(1), 16))
                 elif cur:
-                    tbs[cur[0]] = cur
+                    if len(cur) > len(tbs.get(cur[0], ())):
+                        tbs[cur[0]] = cur
                     cur = None
     return tbs
 
@@ -151,6 +160,9 @@ def profile(window, tbs, addrs, names, markers):
             if not insns:
                 missing += 1
                 continue
+            count = int(m.group(2), 16) & CF_COUNT_MASK
+            if count:
+                insns = insns[:count]
             for a in insns:
                 i = bisect.bisect_right(addrs, a) - 1
                 per[names[i] if i >= 0 else hex(a)] += 1
@@ -162,10 +174,23 @@ def main():
     ap.add_argument("machine", nargs="?", default="powernv9")
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--keep", help="directory for the logs (default: a temporary one)")
+    ap.add_argument("--from", dest="source",
+                    help="analyse the logs an earlier --keep left in this directory, without booting")
     args = ap.parse_args()
-    pdir = args.keep or tempfile.mkdtemp(prefix="kvm_hv_rs-profile-")
-    os.makedirs(pdir, exist_ok=True)
-    console, windows = drive(args.machine, pdir)
+    if args.source:
+        pdir = args.source
+        with open(os.path.join(pdir, "console.txt")) as f:
+            console = f.read().splitlines()
+        windows = []
+        for line in console:
+            m = START.search(line)
+            if m and m.group(1) == "start":
+                windows.append((m.group(2), m.group(3),
+                                os.path.join(pdir, f"exec-{m.group(2)}-{m.group(3)}.log")))
+    else:
+        pdir = args.keep or tempfile.mkdtemp(prefix="kvm_hv_rs-profile-")
+        os.makedirs(pdir, exist_ok=True)
+        console, windows = drive(args.machine, pdir)
     addrs, names = kallsyms(console)
     if not windows or not addrs:
         print("no profile windows or no kallsyms on the console", file=sys.stderr)

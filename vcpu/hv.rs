@@ -130,10 +130,52 @@ impl Hv {
         unsafe { (*self.vcpu).run }
     }
 
-    /// A decrementer interrupt is queued.
+    /// A decrementer interrupt is queued (`kvmppc_core_pending_dec`).
     pub(super) fn dec_pending(&self) -> bool {
-        // SAFETY: `vcpu` is valid (type invariant).
-        unsafe { bindings::kvmppc_core_pending_dec(self.vcpu) != 0 }
+        Priority::Decrementer.is_in(PendingInterrupts::pending(self))
+    }
+
+    /// `__xfer_to_guest_mode_work_pending()`: rescheduling, a signal or
+    /// task work is pending for the task in this `KVM_RUN`.
+    pub(super) fn work_pending(&self) -> bool {
+        // SAFETY: `vcpu` is valid (type invariant) and its `run_task` is the
+        // task in this `KVM_RUN` (`enter_busy_in_host`), this thread's, live.
+        // Other CPUs set its flags with atomic bitops; a volatile read is
+        // C's READ_ONCE.
+        let flags = unsafe {
+            ptr::read_volatile(&raw const (*(*self.vcpu).arch.run_task).thread_info.flags)
+        };
+        flags & bindings::XFER_TO_GUEST_MODE_WORK as kernel::ffi::c_ulong != 0
+    }
+
+    /// `kvmppc_update_vpas`: takes in the VPA, SLB shadow and DTL
+    /// registrations made since the last entry. kvm-hv is called only when
+    /// one is pending, by the same unlocked check it would make first: a
+    /// registration that races with it is taken in at the next entry.
+    pub(super) fn update_vpas(&mut self) {
+        let vcpu = self.vcpu;
+        // SAFETY: `vcpu` is valid (type invariant). `update_pending` is set
+        // under `vpa_update_lock` by other vcpus' H_REGISTER_VPA; volatile
+        // reads are C's plain ones.
+        let pending = unsafe {
+            let arch = &raw const (*vcpu).arch;
+            ptr::read_volatile(&raw const (*arch).vpa.update_pending) != 0
+                || ptr::read_volatile(&raw const (*arch).slb_shadow.update_pending) != 0
+                || ptr::read_volatile(&raw const (*arch).dtl.update_pending) != 0
+        };
+        if pending {
+            // SAFETY: `vcpu` is valid and its mutex held (type invariant),
+            // as kvmppc_update_vpas() needs.
+            unsafe { bindings::kvmhv_update_vpas(vcpu) };
+        }
+    }
+
+    /// The vcpu has a VPA registered: only then does kvm-hv's dispatch
+    /// accounting (`kvmppc_update_vpa_dispatch*`) do anything.
+    pub(super) fn has_vpa(&self) -> bool {
+        // SAFETY: `vcpu` is valid (type invariant); `pinned_addr` changes
+        // only in `update_vpas`, on this vcpu's thread.
+        !unsafe { (*self.vcpu).arch.vpa.pinned_addr }.is_null()
     }
 
     /// When the decrementer expires, in host timebase.
@@ -415,6 +457,7 @@ impl HvVcpu for Hv {
             }
             (*vcpu).arch.pgdir = (*(*kvm).mm).__bindgen_anon_1.pgd;
             (*vcpu).arch.state = bindings::KVMPPC_VCPU_BUSY_IN_HOST as i32;
+            (*vcpu).arch.run_task = kernel::task::Task::current_raw();
         }
     }
 
@@ -583,7 +626,6 @@ impl P9Vcpu for P9Entry<'_> {
             (*vcpu).arch.ret = run::RESUME_GUEST;
             (*vcpu).arch.trap = 0;
             (*vcpu).arch.ceded = 0;
-            (*vcpu).arch.run_task = kernel::task::Task::current_raw();
             (*vcpu).arch.last_inst = bindings::KVM_INST_FETCH_FAILED as usize;
         }
     }
@@ -603,14 +645,21 @@ impl P9Vcpu for P9Entry<'_> {
     }
 
     fn handle_work(&mut self) -> i32 {
-        // SAFETY: `vcpu` is valid; this thread runs it, preemptible, with
-        // interrupts on (type invariant: not claimed).
-        unsafe { bindings::kvm_xfer_to_guest_mode_handle_work(self.vcpu()) }
+        if !self.hv.work_pending() {
+            return 0;
+        }
+        // SAFETY: process context, preemptible, interrupts on, no lock held
+        // (type invariant: not claimed).
+        let r = unsafe { bindings::xfer_to_guest_mode_handle_work() };
+        if r != 0 {
+            // -EINTR: a signal is pending (powerpc has no work of its own).
+            self.hv.signal_exit();
+        }
+        r
     }
 
     fn update_vpas(&mut self) {
-        // SAFETY: `vcpu` is valid and its mutex held (type invariant).
-        unsafe { bindings::kvmhv_update_vpas(self.vcpu()) };
+        self.hv.update_vpas();
     }
 
     fn disable_preemption_and_irqs(&mut self) {
@@ -626,8 +675,7 @@ impl P9Vcpu for P9Entry<'_> {
     }
 
     fn work_pending(&self) -> bool {
-        // SAFETY: interrupts are disabled (type invariant: claimed).
-        unsafe { bindings::xfer_to_guest_mode_work_pending() }
+        self.hv.work_pending()
     }
 
     fn claim_cpu(&mut self) {
@@ -639,11 +687,11 @@ impl P9Vcpu for P9Entry<'_> {
             (*vcpu).arch.thread_cpu = pcpu;
             // The vcore's `pcpu` is a u16, as in C's assignment.
             (*vcore).pcpu = pcpu as u16;
+            // Ends with the full barrier that orders `cpu` against reading
+            // pending interrupts below; it pairs with
+            // kvmppc_fast_vcpu_kick_hv() reading `cpu` after queueing one.
             bindings::kvmhv_p9_claim_paca(vcpu);
         }
-        // Orders `cpu` against reading pending interrupts below; pairs with
-        // kvmppc_fast_vcpu_kick_hv() reading `cpu` after queueing one.
-        barrier::smp_mb(barrier::Full);
     }
 
     fn prepare_to_enter(&mut self) {
@@ -687,6 +735,9 @@ impl P9Vcpu for P9Entry<'_> {
     }
 
     fn update_vpa_dispatch(&mut self, tb: u64) {
+        if !self.hv.has_vpa() {
+            return;
+        }
         // SAFETY: `vcpu` is valid and claimed by this CPU (type invariant).
         unsafe { bindings::kvmhv_p9_update_vpa_dispatch(self.vcpu(), tb) };
     }

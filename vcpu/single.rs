@@ -47,7 +47,7 @@ pub(crate) trait P9Vcpu {
     /// `trace_kvmppc_run_vcpu_enter` (`exit` false) or `_exit` (true).
     fn trace_run(&mut self, exit: bool);
     /// The state of a new entry: exit reason 0, `ret` `RESUME_GUEST`, `trap`
-    /// 0, not ceded, `run_task` the current task, no last instruction.
+    /// 0, not ceded, no last instruction.
     fn begin(&mut self);
     /// `kvm->arch.mmu_ready`.
     fn mmu_ready(&self) -> bool;

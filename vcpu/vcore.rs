@@ -115,9 +115,8 @@ pub(crate) trait Vcore {
     fn lock(&mut self);
     /// `spin_unlock(&vc->lock)`.
     fn unlock(&mut self);
-    /// Joins the vcore: not ceded, `run_task` the current task, the stolen
-    /// time so far logged, state `RUNNABLE`, `busy_preempt` nil, on the
-    /// runnable list.
+    /// Joins the vcore: not ceded, the stolen time so far logged, state
+    /// `RUNNABLE`, `busy_preempt` nil, on the runnable list.
     fn join(&mut self);
     /// `signal_pending(current)`.
     fn signal_pending(&self) -> bool;

@@ -101,12 +101,12 @@ impl Vcore for P8Run<'_> {
         let vcpu = self.hv.vcpu;
         self.hv.set_exit_reason(0);
         // SAFETY: the vcpu is valid and its fields this thread's (type
-        // invariant); its mutex is held, as kvmppc_update_vpas() needs.
+        // invariant).
         unsafe {
             (*vcpu).arch.ret = super::run::RESUME_GUEST;
             (*vcpu).arch.trap = 0;
-            bindings::kvmhv_update_vpas(vcpu);
         }
+        self.hv.update_vpas();
     }
 
     fn lock(&mut self) {
@@ -122,10 +122,9 @@ impl Vcore for P8Run<'_> {
     fn join(&mut self) {
         let (vcpu, vc) = (self.hv.vcpu, self.vc);
         // SAFETY: the vcpu and its vcore are valid and the vcore lock is
-        // held (type invariant); `current` is this thread's live task.
+        // held (type invariant).
         unsafe {
             (*vcpu).arch.ceded = 0;
-            (*vcpu).arch.run_task = kernel::task::Task::current_raw();
             (*vcpu).arch.stolen_logged = bindings::kvmhv_p8_vcore_stolen_time(vc);
             (*vcpu).arch.state = bindings::KVMPPC_VCPU_RUNNABLE as i32;
             (*vcpu).arch.busy_preempt = TB_NIL;
@@ -226,8 +225,7 @@ impl Vcore for P8Run<'_> {
     }
 
     fn work_pending(&self) -> bool {
-        // SAFETY: reads this thread's flags.
-        unsafe { bindings::__xfer_to_guest_mode_work_pending() }
+        self.hv.work_pending()
     }
 
     fn handle_work(&mut self) {
@@ -448,6 +446,9 @@ impl Vcore for P8Run<'_> {
     }
 
     fn update_vpa_dispatch(&mut self, t: Ptid) {
+        if !self.at(t).has_vpa() {
+            return;
+        }
         // SAFETY: the vcpu and `vc` are valid and the lock held.
         unsafe { bindings::kvmhv_p8_update_vpa_dispatch(self.vcpu(t), self.vc) };
     }
