@@ -97,16 +97,25 @@ def kallsyms(console):
 def translations(pdir):
     """TB start address -> the addresses of its instructions.
 
-    The longest translation seen wins: under -icount QEMU also translates
-    blocks cut short to the instruction budget left, or to end at an I/O
-    instruction, and runs them once; an execution of one of those says so
-    in its cflags (see profile()). Keeping the last translation seen would
-    charge every later execution of the full block the short one's count.
+    The logs are read in the order QEMU wrote them, and a later
+    translation of an address replaces an earlier one, as when a module is
+    loaded where another was: except that under -icount QEMU also
+    translates blocks cut short (to the instruction budget left, or to end
+    at an I/O instruction) and runs them once. Such a block is a prefix of
+    the full one and does not replace it; its execution says how many
+    instructions ran in its cflags (see profile()).
     """
-    tbs = {}
-    for name in sorted(os.listdir(pdir)):
-        if not name.endswith(".log"):
-            continue
+    tbs, code = {}, {}
+
+    def done(cur):
+        pc, old = cur[0][0], code.get(cur[0][0], [])
+        if len(cur) < len(old) and old[:len(cur)] == [c for _, c in cur]:
+            return
+        tbs[pc] = [a for a, _ in cur]
+        code[pc] = [c for _, c in cur]
+
+    logs = [n for n in os.listdir(pdir) if n.endswith(".log")]
+    for name in sorted(logs, key=lambda n: os.path.getmtime(os.path.join(pdir, n))):
         cur = None
         with open(os.path.join(pdir, name), errors="replace") as f:
             for line in f:
@@ -117,10 +126,19 @@ def translations(pdir):
                     continue
                 m = INSN.match(line)
                 if m:
-                    cur.append(int(m.group(1), 16))
+                    cur.append((int(m.group(1), 16), line.split(":", 1)[1].strip()))
+                elif line.startswith("OBJD-T:") and cur:
+                    # A QEMU built without a disassembler (the patched
+                    # one for powernv8) logs the block's bytes after its
+                    # first address instead, 32 a line: four bytes an
+                    # instruction.
+                    hexa = "".join(c for _, c in cur[1:]) + line.split()[1]
+                    cur[:] = [(cur[0][0], "")] + [(cur[0][0] + 4 * i, hexa[8 * i:8 * i + 8])
+                                                  for i in range(len(hexa) // 8)]
                 elif cur:
-                    if len(cur) > len(tbs.get(cur[0], ())):
-                        tbs[cur[0]] = cur
+                    if cur[0][1] == "":
+                        del cur[0]
+                    done(cur)
                     cur = None
     return tbs
 

@@ -135,17 +135,29 @@ impl Hv {
         Priority::Decrementer.is_in(PendingInterrupts::pending(self))
     }
 
+    /// The thread flags of `run_task`, the task in this vcpu's `KVM_RUN`.
+    fn task_flags(&self) -> kernel::ffi::c_ulong {
+        // SAFETY: `vcpu` is valid (type invariant). Its `run_task` is the
+        // task in its `KVM_RUN` (`enter_busy_in_host`, before any entry),
+        // which stays there while this value exists, so it is alive. Other
+        // CPUs set the flags with atomic bitops; a volatile read is C's
+        // READ_ONCE.
+        unsafe { ptr::read_volatile(&raw const (*(*self.vcpu).arch.run_task).thread_info.flags) }
+    }
+
     /// `__xfer_to_guest_mode_work_pending()`: rescheduling, a signal or
     /// task work is pending for the task in this `KVM_RUN`.
     pub(super) fn work_pending(&self) -> bool {
-        // SAFETY: `vcpu` is valid (type invariant) and its `run_task` is the
-        // task in this `KVM_RUN` (`enter_busy_in_host`), this thread's, live.
-        // Other CPUs set its flags with atomic bitops; a volatile read is
-        // C's READ_ONCE.
-        let flags = unsafe {
-            ptr::read_volatile(&raw const (*(*self.vcpu).arch.run_task).thread_info.flags)
-        };
-        flags & bindings::XFER_TO_GUEST_MODE_WORK as kernel::ffi::c_ulong != 0
+        self.task_flags() & bindings::XFER_TO_GUEST_MODE_WORK as kernel::ffi::c_ulong != 0
+    }
+
+    /// `signal_pending(vcpu->arch.run_task)`: a signal, or `TIF_NOTIFY_SIGNAL`
+    /// work, is pending for the task in this `KVM_RUN`. The inline C is
+    /// these two flags; `Task::signal_pending` would be a helper call.
+    pub(super) fn task_signal_pending(&self) -> bool {
+        const SIGNAL: kernel::ffi::c_ulong =
+            1 << bindings::TIF_SIGPENDING | 1 << bindings::TIF_NOTIFY_SIGNAL;
+        self.task_flags() & SIGNAL != 0
     }
 
     /// `kvmppc_update_vpas`: takes in the VPA, SLB shadow and DTL

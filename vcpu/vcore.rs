@@ -212,35 +212,36 @@ pub(crate) trait Vcore {
     /// `on_primary_thread`: this CPU is its core's first thread, the
     /// others are offline, and grabbing them succeeded.
     fn grab_threads(&mut self) -> bool;
-    /// `kvmppc_release_hwthread` of this CPU's first `n` threads.
+    /// `kvmppc_release_hwthread` of this CPU's first `n` threads: no longer
+    /// requested, no vcpu, no vcore.
     fn release_threads(&mut self, n: usize);
     /// Hard-disables interrupts and prepares the guest-mode work check.
     /// Returns whether an interrupt or work is pending.
     fn disable_irqs(&mut self) -> bool;
     /// `local_irq_enable`.
     fn enable_irqs(&mut self);
-    /// Marks this core in the host (`true`) or in the guest for real-mode
-    /// interrupt routing (`kvmppc_set_host_core`/`_clear_host_core`).
-    fn set_host_core(&mut self, in_host: bool);
-    /// Puts the vcore on this CPU (`vc->pcpu`), prepares the PACAs of this
-    /// CPU's first `n` threads for entry (not napping, not split) and sets
-    /// RWMR for the vcore's online vcpus.
+    /// Disables preemption (until `core_end`), marks this core out of the
+    /// host for real-mode interrupt routing (`kvmppc_clear_host_core`),
+    /// puts the vcore on this CPU
+    /// (`vc->pcpu`), prepares the PACAs of this CPU's first `n` threads for
+    /// entry (not napping, not split) and sets RWMR for the vcore's online
+    /// vcpus.
     fn prepare_core(&mut self, n: usize);
     /// `kvmppc_start_thread`: thread `t` (or, `None`, the core's first
     /// thread without a vcpu) goes into the guest.
     fn start_thread(&mut self, t: Option<Ptid>);
     /// `kvmppc_update_vpa_dispatch` for thread `t`.
     fn update_vpa_dispatch(&mut self, t: Ptid);
-    /// Disables preemption; `trace_kvmppc_run_core` (enter).
-    fn core_begin(&mut self);
+    /// `trace_kvmppc_run_core` (enter).
+    fn trace_core_enter(&mut self);
     /// Enters the guest on this thread through `__kvmppc_vcore_entry` with
     /// guest state and timing, and SRCU held; returns the trap.
     fn enter(&mut self) -> u32;
-    /// `kvmppc_wait_for_nap`: until this CPU's first `n` threads left.
-    fn wait_for_nap(&mut self, n: usize);
-    /// Accounts the guest's time (`guest_timing_exit_irqoff`) and enables
-    /// interrupts.
-    fn end_guest_timing(&mut self);
+    /// Back from the guest: waits until this CPU's first `n` threads left
+    /// it (`kvmppc_wait_for_nap`), marks the core in the host again
+    /// (`kvmppc_set_host_core`), accounts the guest's time
+    /// (`guest_timing_exit_irqoff`) and enables interrupts.
+    fn exit_core(&mut self, n: usize);
     /// A full barrier, then enables preemption.
     fn core_end(&mut self);
     /// `trace_kvmppc_run_core` (exit).
@@ -341,11 +342,15 @@ pub(crate) fn run_vcpu<V: Vcore + ?Sized>(v: &mut V) -> i32 {
             break;
         }
         let mut n_ceded = 0;
+        // C clears `ceded` of every woken thread; only a ceded one needs
+        // the (out-of-line) wake-up check.
         for_each_runnable(v, |v, t| {
-            if v.woken(t) {
-                v.clear_ceded(t);
-            } else if v.ceded(t) {
-                n_ceded += 1;
+            if v.ceded(t) {
+                if v.woken(t) {
+                    v.clear_ceded(t);
+                } else {
+                    n_ceded += 1;
+                }
             }
         });
         v.set_runner(true);
@@ -447,7 +452,6 @@ pub(crate) fn run_core<V: Vcore + ?Sized>(v: &mut V) {
         return;
     }
 
-    v.set_host_core(false);
     v.prepare_core(controlled);
 
     let mut thr0_done = false;
@@ -464,7 +468,7 @@ pub(crate) fn run_core<V: Vcore + ?Sized>(v: &mut V) {
     }
 
     v.set_state(VcoreState::Running);
-    v.core_begin();
+    v.trace_core_enter();
     v.unlock();
 
     let _trap = v.enter();
@@ -473,16 +477,13 @@ pub(crate) fn run_core<V: Vcore + ?Sized>(v: &mut V) {
     // No thread may start now (see `run_vcpu`).
     v.set_state(VcoreState::Exiting);
     // The other threads write their state back before they nap.
-    v.wait_for_nap(controlled);
-    v.set_host_core(true);
-    v.end_guest_timing();
+    v.exit_core(controlled);
     v.release_threads(controlled);
     v.unlock();
     v.core_end();
 
     post_guest_process(v);
 
-    v.lock();
     v.set_state(VcoreState::Inactive);
     v.trace_core_exit();
 }
@@ -506,7 +507,10 @@ fn recheck_signals_and_mmu<V: Vcore + ?Sized>(v: &V) -> bool {
 /// `post_guest_process` of the vcore that ran (the master): handles each
 /// thread's exit; a thread that resumes the guest stays runnable (with its
 /// timer started if it ceded), the others are woken to return to
-/// userspace. Takes and drops the vcore lock.
+/// userspace. Takes the vcore lock and returns with it held. (C drops it,
+/// and the runner takes it again as soon as every vcore it ran is
+/// processed, here the one: a thread that wants it meanwhile only waits
+/// for the runner's next unlock instead.)
 pub(crate) fn post_guest_process<V: Vcore + ?Sized>(v: &mut V) {
     v.lock();
     let now = v.timebase();
@@ -515,7 +519,7 @@ pub(crate) fn post_guest_process<V: Vcore + ?Sized>(v: &mut V) {
         // the lock may be dropped while the exit is handled.
         v.unlock();
         // The decrementer interrupt is stale if the DEC is positive again.
-        if now < v.dec_expires(t) && v.dec_pending(t) {
+        if v.dec_pending(t) && now < v.dec_expires(t) {
             v.dequeue_dec(t);
         }
         v.trace_guest(t, true);
@@ -540,7 +544,6 @@ pub(crate) fn post_guest_process<V: Vcore + ?Sized>(v: &mut V) {
             v.wake(t);
         }
     });
-    v.unlock();
 }
 
 /// `kvmppc_set_timer`: arms thread `t`'s decrementer timer, or, if the

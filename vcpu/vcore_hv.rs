@@ -14,7 +14,7 @@ use super::run::HvVcpu;
 use super::vcore::{self, HaltOutcome, PollParams, Ptid, Vcore, VcoreState, MAX_SMT_THREADS};
 use crate::trace;
 use core::{cell::Cell, ptr};
-use kernel::{bindings, current, prelude::*, sync::barrier};
+use kernel::{bindings, prelude::*};
 
 /// `TB_NIL` of book3s_hv.c: no time recorded.
 const TB_NIL: u64 = !0;
@@ -134,7 +134,8 @@ impl Vcore for P8Run<'_> {
     }
 
     fn signal_pending(&self) -> bool {
-        current!().signal_pending()
+        // My `run_task` is `current`.
+        self.hv.task_signal_pending()
     }
 
     fn state(&self) -> VcoreState {
@@ -255,9 +256,7 @@ impl Vcore for P8Run<'_> {
     }
 
     fn task_signal_pending(&self, t: Ptid) -> bool {
-        // SAFETY: a runnable vcpu's `run_task` is the live task in its
-        // KVM_RUN (set by `join`), which waits for this runner.
-        unsafe { bindings::signal_pending((*self.vcpu(t)).arch.run_task) != 0 }
+        self.at(t).task_signal_pending()
     }
 
     fn prepare_to_enter(&mut self, t: Ptid) {
@@ -408,17 +407,27 @@ impl Vcore for P8Run<'_> {
     }
 
     fn release_threads(&mut self, n: usize) {
-        let pcpu = Self::pcpu();
-        for thr in 0..n {
-            // SAFETY: `pcpu + thr` is a thread of this core (n is at most
-            // threads_per_subcore, and this is its first thread).
-            unsafe { bindings::kvmhv_p8_release_hwthread(pcpu + thr as c_int) };
+        let pcpu = usize::try_from(Self::pcpu()).unwrap_or(0);
+        // SAFETY: `paca_ptrs` has a live PACA for every possible CPU, and
+        // `pcpu + thr` are this core's threads (`n` is at most
+        // threads_per_subcore, and this is its first thread), grabbed by
+        // this runner: their `kvm_hstate` is this thread's to write, as in
+        // C's kvmppc_release_hwthread().
+        unsafe {
+            let pacas = ptr::read(&raw const bindings::paca_ptrs);
+            for thr in 0..n {
+                let hstate = &raw mut (**pacas.add(pcpu + thr)).kvm_hstate;
+                (*hstate).hwthread_req = 0;
+                (*hstate).kvm_vcpu = ptr::null_mut();
+                (*hstate).kvm_vcore = ptr::null_mut();
+                (*hstate).kvm_split_mode = ptr::null_mut();
+            }
         }
     }
 
     fn disable_irqs(&mut self) -> bool {
         // SAFETY: hard-disables interrupts on this CPU; `enable_irqs` or
-        // `end_guest_timing` enables them again.
+        // `exit_core` enables them again.
         unsafe { bindings::kvmhv_p8_disable_irqs() }
     }
 
@@ -427,14 +436,10 @@ impl Vcore for P8Run<'_> {
         unsafe { bindings::local_irq_enable() };
     }
 
-    fn set_host_core(&mut self, in_host: bool) {
-        // SAFETY: interrupts are off; this is the core's first thread.
-        unsafe { bindings::kvmhv_p8_set_host_core(in_host) };
-    }
-
     fn prepare_core(&mut self, n: usize) {
         // SAFETY: `vc` is valid and its lock held, interrupts are off and
-        // this CPU's first `n` threads are grabbed (`grab_threads`).
+        // this CPU's first `n` threads are grabbed (`grab_threads`); the
+        // preempt_disable() in it pairs with `core_end`.
         unsafe { bindings::kvmhv_p8_prepare_core(self.vc, n as c_int) };
     }
 
@@ -453,12 +458,9 @@ impl Vcore for P8Run<'_> {
         unsafe { bindings::kvmhv_p8_update_vpa_dispatch(self.vcpu(t), self.vc) };
     }
 
-    fn core_begin(&mut self) {
-        // SAFETY: `vc` is valid; `core_end` enables preemption again.
-        unsafe {
-            bindings::preempt_disable();
-            trace::run_core(self.vc, 0);
-        }
+    fn trace_core_enter(&mut self) {
+        // SAFETY: `vc` is valid (type invariant).
+        unsafe { trace::run_core(self.vc, 0) };
     }
 
     fn enter(&mut self) -> u32 {
@@ -468,21 +470,15 @@ impl Vcore for P8Run<'_> {
         unsafe { bindings::kvmhv_p8_vcore_entry(self.vc) as u32 }
     }
 
-    fn wait_for_nap(&mut self, n: usize) {
-        // SAFETY: this CPU is the core's first thread, back from the guest.
-        unsafe { bindings::kvmhv_p8_wait_for_nap(n as c_int) };
-    }
-
-    fn end_guest_timing(&mut self) {
-        // SAFETY: interrupts are off since `disable_irqs`; this enables them.
-        unsafe { bindings::kvmhv_p8_end_guest_timing() };
+    fn exit_core(&mut self, n: usize) {
+        // SAFETY: this CPU is the core's first thread, back from the guest,
+        // interrupts still off since `disable_irqs`; this enables them.
+        unsafe { bindings::kvmhv_p8_exit_core(n as c_int) };
     }
 
     fn core_end(&mut self) {
-        // The other threads' vcpu state is visible before they are handled.
-        barrier::smp_mb(barrier::Full);
-        // SAFETY: pairs with `core_begin`.
-        unsafe { bindings::preempt_enable() };
+        // SAFETY: pairs with `prepare_core`'s preempt_disable().
+        unsafe { bindings::kvmhv_p8_core_end() };
     }
 
     fn trace_core_exit(&mut self) {

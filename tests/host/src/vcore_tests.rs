@@ -376,11 +376,9 @@ impl Vcore for Mock {
         self.irqs_off = false;
         self.push("irqs_on");
     }
-    fn set_host_core(&mut self, in_host: bool) {
-        self.push(if in_host { "host_core" } else { "guest_core" });
-    }
     fn prepare_core(&mut self, n: usize) {
         assert!(self.irqs_off && (self.grabbed || self.controlled == 1));
+        self.preempt_off = true;
         self.push(format!("prepare_core {n}"));
     }
     fn start_thread(&mut self, t: Option<Ptid>) {
@@ -397,9 +395,8 @@ impl Vcore for Mock {
     fn update_vpa_dispatch(&mut self, t: Ptid) {
         self.push(format!("vpa_dispatch {t}"));
     }
-    fn core_begin(&mut self) {
-        self.preempt_off = true;
-        self.push("core_begin");
+    fn trace_core_enter(&mut self) {
+        self.push("trace_core_enter");
     }
     fn enter(&mut self) -> u32 {
         assert!(!self.locked && self.irqs_off && self.preempt_off);
@@ -413,13 +410,10 @@ impl Vcore for Mock {
         self.exiting = true;
         0x500
     }
-    fn wait_for_nap(&mut self, n: usize) {
+    fn exit_core(&mut self, n: usize) {
         assert_eq!(self.state(), VcoreState::Exiting);
-        self.push(format!("wait_for_nap {n}"));
-    }
-    fn end_guest_timing(&mut self) {
         self.irqs_off = false;
-        self.push("end_guest_timing");
+        self.push(format!("exit_core {n}"));
     }
     fn core_end(&mut self) {
         assert!(!self.locked);
@@ -491,15 +485,12 @@ fn one_vcpu_hcall_exit_runs_the_core_and_returns_its_ret() {
         "join",
         "prepare_to_enter 0",
         "irqs_off",
-        "guest_core",
         "prepare_core 1",
         "start 0",
         "vpa_dispatch 0",
-        "core_begin",
+        "trace_core_enter",
         "enter",
-        "wait_for_nap 1",
-        "host_core",
-        "end_guest_timing",
+        "exit_core 1",
         "release",
         "core_end",
         "handle_exit 0",
@@ -798,7 +789,7 @@ fn post_guest_process_dequeues_a_stale_decrementer_and_arms_ceded_timers() {
     assert!(!m.has("handle_exit 1"), "no trap, no exit to handle");
     assert_eq!(m.v[1].ret, RESUME_GUEST);
     assert!(m.v[0].on_list && m.v[1].on_list);
-    assert!(!m.locked);
+    assert!(m.locked, "returns with the vcore lock held");
 }
 
 #[test]
