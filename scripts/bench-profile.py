@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Where the instructions of an in-kernel hcall go, per kernel function,
-under kvm-hv and under kvm_hv_rs.
+"""Where the instructions of an in-kernel hcall (or of a first KVM_RUN) go,
+per kernel function, under kvm-hv and under kvm_hv_rs.
 
-    scripts/bench-profile.py [MACHINE] [--top N] [--keep DIR | --from DIR]
+    scripts/bench-profile.py [MACHINE] [--row first_run] [--top N]
+                             [--keep DIR | --from DIR]
 
 Boots MACHINE (default powernv9) in run-qemu.sh's profile mode: bench under
 -icount with QEMU's translation log on (-d in_asm,nochain). When
-tests/guest/bench.c reaches the first measured run of kernel_hcall it
-prints bench-profile-start and waits; this script then turns QEMU's
+tests/guest/bench.c reaches the first measured run of the row (kernel_hcall,
+or with --row first_run the first KVM_RUN of an HPT guest: powernv9-nocma
+for the page allocator's HPT) it prints bench-profile-start and waits; this script then turns QEMU's
 execution log on through the monitor, lets the guest go, and turns it off
 at bench-profile-stop. Each executed translation block is charged its
 instructions, by address, to the kernel symbols the guest's /proc/kallsyms
@@ -29,7 +31,8 @@ import tempfile
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LOOPS = 100                          # KERNEL_LOOPS in bench.c
+LOOPS = 100                          # KERNEL_LOOPS in bench.c: kernel_hcall's
+                                     # operations per profiled run
 INSN = re.compile(r"^0x([0-9a-f]+):")
 EXEC = re.compile(r"^Trace \d+: \S+ \[[0-9a-f]+/([0-9a-f]+)/[0-9a-f]+/([0-9a-f]+)\]")
 CF_COUNT_MASK = 0x1ff                # QEMU's cflags: a block cut to this many
@@ -50,8 +53,8 @@ def monitor(sock_path, cmd):
     s.close()
 
 
-def drive(machine, pdir):
-    env = dict(os.environ, KVM_HV_RS_PROFILE_DIR=pdir)
+def drive(machine, pdir, row):
+    env = dict(os.environ, KVM_HV_RS_PROFILE_DIR=pdir, KVM_HV_RS_PROFILE_ROW=row)
     qemu = subprocess.Popen([os.path.join(TOP, "scripts/run-qemu.sh"), machine, "profile"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
     console, windows = [], []
@@ -190,6 +193,7 @@ def profile(window, tbs, addrs, names, markers):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("machine", nargs="?", default="powernv9")
+    ap.add_argument("--row", choices=("kernel_hcall", "first_run"), default="kernel_hcall")
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--keep", help="directory for the logs (default: a temporary one)")
     ap.add_argument("--from", dest="source",
@@ -197,6 +201,11 @@ def main():
     args = ap.parse_args()
     if args.source:
         pdir = args.source
+        try:
+            with open(os.path.join(pdir, "row")) as f:
+                args.row = f.read().strip()
+        except FileNotFoundError:
+            args.row = "kernel_hcall"
         with open(os.path.join(pdir, "console.txt")) as f:
             console = f.read().splitlines()
         windows = []
@@ -208,11 +217,14 @@ def main():
     else:
         pdir = args.keep or tempfile.mkdtemp(prefix="kvm_hv_rs-profile-")
         os.makedirs(pdir, exist_ok=True)
-        console, windows = drive(args.machine, pdir)
+        with open(os.path.join(pdir, "row"), "w") as f:
+            f.write(args.row + "\n")
+        console, windows = drive(args.machine, pdir, args.row)
     addrs, names = kallsyms(console)
     if not windows or not addrs:
         print("no profile windows or no kallsyms on the console", file=sys.stderr)
         return 1
+    ops, unit = (LOOPS, "hcall") if args.row == "kernel_hcall" else (1, "first run")
     tbs = translations(pdir)
     markers = marker_ranges()
     result = {}
@@ -220,16 +232,16 @@ def main():
         per, missing = profile(window, tbs, addrs, names, markers)
         result[(module, mmu)] = per
         total = sum(per.values())
-        print(f"\n== {module} {mmu}: {total / LOOPS:.0f} instructions per hcall"
+        print(f"\n== {module} {mmu}: {total / ops:.0f} instructions per {unit}"
               f" ({missing} blocks without a translation)")
         for sym, n in per.most_common(args.top):
-            print(f"  {n / LOOPS:8.1f}  {sym}")
+            print(f"  {n / ops:8.1f}  {sym}")
     for mmu in sorted({m for _, m in result}):
         c, r = result.get(("kvm-hv", mmu)), result.get(("kvm_hv_rs", mmu))
         if not c or not r:
             continue
-        print(f"\n== {mmu}: Rust - C per hcall, by function (largest first)")
-        diff = {s: (r.get(s, 0) - c.get(s, 0)) / LOOPS for s in set(c) | set(r)}
+        print(f"\n== {mmu}: Rust - C per {unit}, by function (largest first)")
+        diff = {s: (r.get(s, 0) - c.get(s, 0)) / ops for s in set(c) | set(r)}
         for sym, d in sorted(diff.items(), key=lambda kv: -abs(kv[1]))[:args.top]:
             print(f"  {d:+8.1f}  {sym}")
     print(f"\nlogs: {pdir}")

@@ -52,11 +52,12 @@ powernv10) args=(-M powernv10 -cpu power10) ;;
 *) die "unknown machine '$machine' (powernv8, powernv9, powernv9-hpt, powernv9-nocma, powernv9-cma1, powernv10)" ;;
 esac
 # profile: bench under QEMU's translation log, driven through stdio and a
-# monitor socket in $KVM_HV_RS_PROFILE_DIR (scripts/bench-profile.py).
+# monitor socket in $KVM_HV_RS_PROFILE_DIR (scripts/bench-profile.py), for
+# the row $KVM_HV_RS_PROFILE_ROW (default kernel_hcall).
 if [ "$mode" = profile ]; then
 	pdir=${KVM_HV_RS_PROFILE_DIR:?}
 	args+=(-d in_asm,nochain -D "$pdir/asm.log" -monitor "unix:$pdir/mon.sock,server,nowait")
-	append="${append/kvm_hv_rs_test=profile/kvm_hv_rs_test=bench} BENCH_PROFILE=1"
+	append="${append/kvm_hv_rs_test=profile/kvm_hv_rs_test=bench} BENCH_PROFILE=${KVM_HV_RS_PROFILE_ROW:-1}"
 fi
 case $mode in bench|profile) args+=(-icount shift=0,sleep=off) ;; esac
 log=${KVM_HV_RS_CONSOLE:-$OUT/console-$machine.log}

@@ -13,7 +13,7 @@ use super::vcore_hv::P8Run;
 use crate::{host, trace};
 use core::ptr;
 use kernel::{
-    bindings, current,
+    bindings,
     prelude::*,
     sync::{
         atomic::{AtomicFlag, Relaxed},
@@ -92,7 +92,10 @@ const _: () = {
 /// module's ops table, and the caller holds `vcpu->mutex` for as long as this
 /// value exists: kvm.ko's `KVM_RUN` path takes it before calling the op. So
 /// `vcpu->run`, `vcpu->kvm`, `kvm->mm` and `vcpu->arch.vcore` are valid, and
-/// the vcpu's own fields are not written by anyone else meanwhile.
+/// the vcpu's own fields are not written by anyone else meanwhile. Inside
+/// `KVM_RUN` (`vcpu_run` and what it calls; not `inject_interrupt`, which
+/// uses no task), `vcpu->arch.run_task` is the task in that `KVM_RUN`: set
+/// first thing in `vcpu_run`.
 ///
 /// On POWER8 the runner of a vcore also acts on the vcore's other runnable
 /// vcpus (`vcpu/vcore_hv.rs`): their own threads are in `KVM_RUN` too,
@@ -137,11 +140,10 @@ impl Hv {
 
     /// The thread flags of `run_task`, the task in this vcpu's `KVM_RUN`.
     fn task_flags(&self) -> kernel::ffi::c_ulong {
-        // SAFETY: `vcpu` is valid (type invariant). Its `run_task` is the
-        // task in its `KVM_RUN` (`enter_busy_in_host`, before any entry),
-        // which stays there while this value exists, so it is alive. Other
-        // CPUs set the flags with atomic bitops; a volatile read is C's
-        // READ_ONCE.
+        // SAFETY: `vcpu` is valid and its `run_task` the task in its
+        // `KVM_RUN`, which stays there while this value exists, so it is
+        // alive (type invariant). Other CPUs set the flags with atomic
+        // bitops; a volatile read is C's READ_ONCE.
         unsafe { ptr::read_volatile(&raw const (*(*self.vcpu).arch.run_task).thread_info.flags) }
     }
 
@@ -387,7 +389,7 @@ impl HvVcpu for Hv {
     }
 
     fn signal_pending(&self) -> bool {
-        current!().signal_pending()
+        self.task_signal_pending()
     }
 
     #[cfg(not(CONFIG_PPC_TRANSACTIONAL_MEM))]
@@ -400,10 +402,10 @@ impl HvVcpu for Hv {
         if !host::cpu_has(bindings::CPU_FTR_TM) {
             return false;
         }
-        // SAFETY: `current` is this thread's live task; `thread.regs` is its
-        // user register frame or NULL.
+        // SAFETY: `run_task` is this thread's live task (type invariant);
+        // `thread.regs` is its user register frame or NULL.
         unsafe {
-            let regs = (*kernel::task::Task::current_raw()).thread.regs;
+            let regs = (*(*self.vcpu).arch.run_task).thread.regs;
             !regs.is_null() && (*regs).msr as usize & bindings::MSR_TS_MASK != 0
         }
     }
@@ -469,7 +471,6 @@ impl HvVcpu for Hv {
             }
             (*vcpu).arch.pgdir = (*(*kvm).mm).__bindgen_anon_1.pgd;
             (*vcpu).arch.state = bindings::KVMPPC_VCPU_BUSY_IN_HOST as i32;
-            (*vcpu).arch.run_task = kernel::task::Task::current_raw();
         }
     }
 
@@ -944,7 +945,7 @@ impl P9Vcpu for P9Entry<'_> {
     }
 
     fn signal_pending(&self) -> bool {
-        current!().signal_pending()
+        self.hv.task_signal_pending()
     }
 
     fn signal_exit(&mut self) {
@@ -980,7 +981,12 @@ impl P9Vcpu for P9Entry<'_> {
 /// table, and the caller must hold `vcpu->mutex`: kvm.ko's
 /// `kvmppc_vcpu_run` satisfies both.
 pub(crate) unsafe extern "C" fn vcpu_run(vcpu: *mut bindings::kvm_vcpu) -> c_int {
-    // INVARIANT: by this function's safety contract.
+    // SAFETY: `vcpu` is valid and its fields this thread's (this
+    // function's safety contract); `current` is this thread's live task.
+    // C sets `run_task` at each guest entry, to the same task.
+    unsafe { (*vcpu).arch.run_task = kernel::task::Task::current_raw() };
+    // INVARIANT: by this function's safety contract, and `run_task` was
+    // just set.
     let mut hv = Hv { vcpu };
     match run::vcpu_run(&mut hv) {
         Ok(r) => r,

@@ -202,7 +202,19 @@ fn dequeue_on_delivery<V: PendingInterrupts>(v: &mut V, priority: Priority) -> b
 /// delivery also dequeues. One that stays queued (a decrementer, a
 /// level-triggered external interrupt) does not stop it, but delivering it
 /// clears `MSR_EE`, so no further maskable interrupt follows it.
+///
+/// Inline, so that the common case, nothing queued, costs a load and a
+/// branch at each entry instead of a call and the walk's frame.
+#[inline(always)]
 pub(crate) fn prepare_to_enter<V: PendingInterrupts>(v: &mut V) {
+    if v.pending() != 0 {
+        deliver_pending(v);
+    }
+}
+
+/// The walk of [`prepare_to_enter`] once something is queued.
+#[inline(never)]
+fn deliver_pending<V: PendingInterrupts>(v: &mut V) {
     let mut from = 0;
     while let Some(priority) = next_pending(v.pending(), from) {
         let deliverable = !priority.maskable() || (!v.nestedv2() && v.msr() & MSR_EE != 0);

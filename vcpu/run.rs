@@ -97,9 +97,7 @@ pub(crate) trait HvVcpu {
     /// Enables FP/VEC/VSX/TM in the MSR as the CPU and vcpu allow, and saves
     /// the host thread's user state and SPRs.
     fn save_host_state(&mut self);
-    /// `pgdir` and (POWER8) `waitp`; state `KVMPPC_VCPU_BUSY_IN_HOST`;
-    /// `run_task` the current task, which every entry of this `KVM_RUN`
-    /// shares (C sets it again at each).
+    /// `pgdir` and (POWER8) `waitp`; state `KVMPPC_VCPU_BUSY_IN_HOST`.
     fn enter_busy_in_host(&mut self);
     /// `kvm->arch.mmu_ready`: the VM's MMU is set up (and not being reset).
     fn mmu_ready(&self) -> bool;

@@ -135,21 +135,23 @@ out:
 }
 
 /*
- * With BENCH_PROFILE=1 in the environment (scripts/bench-profile.py), the
- * first measured run of kernel_hcall is bracketed by console lines
- * "bench-profile-start|stop MODULE MMU", each followed by a wait for a line
- * on stdin: the profiler turns QEMU's execution log on and off meanwhile,
- * and counts what runs between bench_profile_begin() and _end().
+ * With BENCH_PROFILE=ROW in the environment (scripts/bench-profile.py; 1
+ * means kernel_hcall), the first measured run of that row (kernel_hcall or
+ * first_run) is bracketed by console lines "bench-profile-start|stop
+ * MODULE MMU", each followed by a wait for a line on stdin: the profiler
+ * turns QEMU's execution log on and off meanwhile, and counts what runs
+ * between bench_profile_begin() and _end().
  */
 /* Where the profiled window starts and ends in the execution log. */
 __attribute__((noinline)) void bench_profile_begin(void) { __asm__ volatile("" ::: "memory"); }
 __attribute__((noinline)) void bench_profile_end(void) { __asm__ volatile("" ::: "memory"); }
 
-static void profile_mark(const char *what, const char *mmu)
+static void profile_mark(const char *row, const char *what, const char *mmu)
 {
+	const char *want = getenv("BENCH_PROFILE");
 	char line[16];
 
-	if (!getenv("BENCH_PROFILE"))
+	if (!want || strcmp(want, strcmp(want, "1") ? row : "kernel_hcall"))
 		return;
 	if (*what == 's' && what[2] == 'o')
 		bench_profile_end();
@@ -215,11 +217,11 @@ static int kernel_hcall(int kvm, enum mmu mmu, double *out)
 		goto out;
 	for (j = -1; j < REPEAT; j++) {
 		if (j == 0)
-			profile_mark("start", mmu_name[mmu]);
+			profile_mark("kernel_hcall", "start", mmu_name[mmu]);
 		if (vcpu_place(v.vcpu, KERNEL_ADDR, GUEST_MSR, DEC_FAR) || run_to(&v, H_DONE))
 			goto out;
 		if (j == 0)
-			profile_mark("stop", mmu_name[mmu]);
+			profile_mark("kernel_hcall", "stop", mmu_name[mmu]);
 		if (j >= 0)	/* the first also set up the MMU */
 			out[j] = (double)v.run->papr_hcall.args[0] * ns_per_tick / KERNEL_LOOPS;
 		else
@@ -248,12 +250,16 @@ static int first_run(int kvm, double *out)
 			vm_close(&v);
 			return -1;
 		}
+		if (j == 0)
+			profile_mark("first_run", "start", "hpt");
 		t0 = tb();
 		if (run_to(&v, H_NULL)) {
 			vm_close(&v);
 			return -1;
 		}
 		out[j] = (double)(tb() - t0) * ns_per_tick;
+		if (j == 0)
+			profile_mark("first_run", "stop", "hpt");
 		vm_close(&v);
 	}
 	return 0;
