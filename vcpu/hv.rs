@@ -147,6 +147,16 @@ impl Hv {
         unsafe { ptr::read_volatile(&raw const (*(*self.vcpu).arch.run_task).thread_info.flags) }
     }
 
+    /// The CPU the task in this `KVM_RUN` runs on (`task_cpu()`): this
+    /// CPU while preemption is disabled, as `smp_processor_id()` is, with
+    /// no call out of the module.
+    pub(super) fn task_cpu(&self) -> usize {
+        // SAFETY: as in `task_flags`; the scheduler writes `cpu` before the
+        // task runs on that CPU, and it is this thread's own task.
+        let cpu = unsafe { (*(*self.vcpu).arch.run_task).thread_info.cpu };
+        cpu as usize
+    }
+
     /// `__xfer_to_guest_mode_work_pending()`: rescheduling, a signal or
     /// task work is pending for the task in this `KVM_RUN`.
     pub(super) fn work_pending(&self) -> bool {

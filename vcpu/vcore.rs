@@ -242,7 +242,8 @@ pub(crate) trait Vcore {
     /// (`kvmppc_set_host_core`), accounts the guest's time
     /// (`guest_timing_exit_irqoff`) and enables interrupts.
     fn exit_core(&mut self, n: usize);
-    /// A full barrier, then enables preemption.
+    /// Drops the vcore lock, then a full barrier (the other threads' vcpu
+    /// state before their exits are handled) and preemption back on.
     fn core_end(&mut self);
     /// `trace_kvmppc_run_core` (exit).
     fn trace_core_exit(&mut self);
@@ -479,7 +480,6 @@ pub(crate) fn run_core<V: Vcore + ?Sized>(v: &mut V) {
     // The other threads write their state back before they nap.
     v.exit_core(controlled);
     v.release_threads(controlled);
-    v.unlock();
     v.core_end();
 
     post_guest_process(v);

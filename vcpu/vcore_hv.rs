@@ -73,12 +73,6 @@ impl<'a> P8Run<'a> {
         Hv { vcpu: self.vcpu(t) }
     }
 
-    fn pcpu() -> c_int {
-        // SAFETY: no preconditions; the caller holds the vcore lock (a
-        // spinlock), so this thread stays on this CPU.
-        unsafe { bindings::raw_smp_processor_id() as c_int }
-    }
-
     fn add_hist(hist: &mut [u64; 32], value: u64) {
         // KVM_STATS_LOG_HIST_UPDATE: bucket fls64(value), the last one for
         // anything larger.
@@ -407,7 +401,7 @@ impl Vcore for P8Run<'_> {
     }
 
     fn release_threads(&mut self, n: usize) {
-        let pcpu = usize::try_from(Self::pcpu()).unwrap_or(0);
+        let pcpu = self.hv.task_cpu();
         // SAFETY: `paca_ptrs` has a live PACA for every possible CPU, and
         // `pcpu + thr` are this core's threads (`n` is at most
         // threads_per_subcore, and this is its first thread), grabbed by
@@ -477,8 +471,10 @@ impl Vcore for P8Run<'_> {
     }
 
     fn core_end(&mut self) {
-        // SAFETY: pairs with `prepare_core`'s preempt_disable().
-        unsafe { bindings::kvmhv_p8_core_end() };
+        // SAFETY: `vc` is valid and this thread holds its lock (the pure
+        // code pairs them); the preempt_enable() in it pairs with
+        // `prepare_core`'s preempt_disable().
+        unsafe { bindings::kvmhv_p8_core_end(self.vc) };
     }
 
     fn trace_core_exit(&mut self) {

@@ -38,6 +38,11 @@
 #define ROUND_TRIPS	200
 #define LIFECYCLES	20
 #define REPEAT		5
+/*
+ * Idle before each first run and each lifecycle repetition (20 ms: five
+ * ticks at HZ=250), so that each starts on a settled host.
+ */
+#define SETTLE_US	20000
 #define SPR_TB		268
 
 static double ns_per_tick;
@@ -245,6 +250,12 @@ static int first_run(int kvm, double *out)
 		struct vm v = VM_INIT(kvm);
 		uint64_t t0;
 
+		/*
+		 * Let the last VM's deferred teardown (RCU callbacks and the
+		 * grace periods they need, work items) run now rather than
+		 * inside this measurement: idle time costs no instructions.
+		 */
+		usleep(SETTLE_US);
 		if (vm_create(&v, MMU_HPT, 1, write_guest) ||
 		    vcpu_place(v.vcpu, CODE_ADDR, GUEST_MSR, DEC_FAR)) {
 			vm_close(&v);
@@ -270,8 +281,10 @@ static int lifecycle(int kvm, double *out)
 	int i, j;
 
 	for (j = 0; j < REPEAT; j++) {
-		uint64_t t0 = tb();
+		uint64_t t0;
 
+		usleep(SETTLE_US);	/* the last repetition's teardown, as above */
+		t0 = tb();
 		for (i = 0; i < LIFECYCLES; i++) {
 			int vm = ioctl(kvm, KVM_CREATE_VM, KVM_VM_PPC_HV), vcpu;
 

@@ -416,7 +416,8 @@ impl Vcore for Mock {
         self.push(format!("exit_core {n}"));
     }
     fn core_end(&mut self) {
-        assert!(!self.locked);
+        assert!(self.locked && self.preempt_off);
+        self.locked = false;
         self.preempt_off = false;
         self.push("core_end");
     }
