@@ -222,10 +222,9 @@ pub(crate) trait Vcore {
     fn enable_irqs(&mut self);
     /// Disables preemption (until `core_end`), marks this core out of the
     /// host for real-mode interrupt routing (`kvmppc_clear_host_core`),
-    /// puts the vcore on this CPU
-    /// (`vc->pcpu`), prepares the PACAs of this CPU's first `n` threads for
-    /// entry (not napping, not split) and sets RWMR for the vcore's online
-    /// vcpus.
+    /// puts the vcore on this CPU (`vc->pcpu`), prepares the PACAs of this
+    /// CPU's first `n` threads for entry (not napping, not split) and sets
+    /// RWMR for the vcore's online vcpus.
     fn prepare_core(&mut self, n: usize);
     /// `kvmppc_start_thread`: thread `t` (or, `None`, the core's first
     /// thread without a vcpu) goes into the guest.
