@@ -156,7 +156,7 @@ static void profile_mark(const char *row, const char *what, const char *mmu)
 	const char *want = getenv("BENCH_PROFILE");
 	char line[16];
 
-	if (!want || strcmp(want, strcmp(want, "1") ? row : "kernel_hcall"))
+	if (!want || strcmp(row, strcmp(want, "1") ? want : "kernel_hcall"))
 		return;
 	if (*what == 's' && what[2] == 'o')
 		bench_profile_end();
