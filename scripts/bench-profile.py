@@ -57,7 +57,7 @@ def drive(machine, pdir, row):
     env = dict(os.environ, KVM_HV_RS_PROFILE_DIR=pdir, KVM_HV_RS_PROFILE_ROW=row)
     qemu = subprocess.Popen([os.path.join(TOP, "scripts/run-qemu.sh"), machine, "profile"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
-    console, windows = [], []
+    console = []
     for raw in qemu.stdout:
         line = raw.decode(errors="replace").rstrip("\r\n")
         console.append(line)
@@ -66,9 +66,7 @@ def drive(machine, pdir, row):
             continue
         what, module, mmu = m.groups()
         if what == "start":
-            name = os.path.join(pdir, f"exec-{module}-{mmu}.log")
-            windows.append((module, mmu, name))
-            monitor(os.path.join(pdir, "mon.sock"), f"logfile {name}")
+            monitor(os.path.join(pdir, "mon.sock"), f"logfile {exec_log(pdir, module, mmu)}")
             monitor(os.path.join(pdir, "mon.sock"), "log in_asm,nochain,exec")
         else:
             monitor(os.path.join(pdir, "mon.sock"), "log in_asm,nochain")
@@ -78,7 +76,17 @@ def drive(machine, pdir, row):
     qemu.wait()
     with open(os.path.join(pdir, "console.txt"), "w") as f:
         f.write("\n".join(console) + "\n")
-    return console, windows
+    return console
+
+
+def exec_log(pdir, module, mmu):
+    return os.path.join(pdir, f"exec-{module}-{mmu}.log")
+
+
+def windows(console, pdir):
+    """(module, MMU, execution log) of each profiled window, in order."""
+    return [(m.group(2), m.group(3), exec_log(pdir, m.group(2), m.group(3)))
+            for m in map(START.search, console) if m and m.group(1) == "start"]
 
 
 def kallsyms(console):
@@ -123,24 +131,21 @@ def translations(pdir):
         with open(os.path.join(pdir, name), errors="replace") as f:
             for line in f:
                 if line.startswith("IN:"):
-                    cur = []
+                    cur, objd = [], ""
+                elif cur is None:
                     continue
-                if cur is None:
-                    continue
-                m = INSN.match(line)
-                if m:
+                elif m := INSN.match(line):
                     cur.append((int(m.group(1), 16), line.split(":", 1)[1].strip()))
-                elif line.startswith("OBJD-T:") and cur:
+                elif line.startswith("OBJD-T:"):
                     # A QEMU built without a disassembler (the patched
                     # one for powernv8) logs the block's bytes after its
-                    # first address instead, 32 a line: four bytes an
-                    # instruction.
-                    hexa = "".join(c for _, c in cur[1:]) + line.split()[1]
-                    cur[:] = [(cur[0][0], "")] + [(cur[0][0] + 4 * i, hexa[8 * i:8 * i + 8])
-                                                  for i in range(len(hexa) // 8)]
+                    # first address instead, 32 a line.
+                    objd += line.split()[1]
                 elif cur:
-                    if cur[0][1] == "":
-                        del cur[0]
+                    if objd:
+                        # Eight hex digits, four bytes, an instruction.
+                        cur = [(cur[0][0] + i // 2, objd[i:i + 8])
+                               for i in range(0, len(objd), 8)]
                     done(cur)
                     cur = None
     return tbs
@@ -208,27 +213,32 @@ def main():
             args.row = "kernel_hcall"
         with open(os.path.join(pdir, "console.txt")) as f:
             console = f.read().splitlines()
-        windows = []
-        for line in console:
-            m = START.search(line)
-            if m and m.group(1) == "start":
-                windows.append((m.group(2), m.group(3),
-                                os.path.join(pdir, f"exec-{m.group(2)}-{m.group(3)}.log")))
     else:
         pdir = args.keep or tempfile.mkdtemp(prefix="kvm_hv_rs-profile-")
         os.makedirs(pdir, exist_ok=True)
         with open(os.path.join(pdir, "row"), "w") as f:
             f.write(args.row + "\n")
-        console, windows = drive(args.machine, pdir, args.row)
+        console = drive(args.machine, pdir, args.row)
+    profiled = windows(console, pdir)
     addrs, names = kallsyms(console)
-    if not windows or not addrs:
+    if not profiled or not addrs:
         print("no profile windows or no kallsyms on the console", file=sys.stderr)
         return 1
     ops, unit = (LOOPS, "hcall") if args.row == "kernel_hcall" else (1, "first run")
     tbs = translations(pdir)
-    markers = marker_ranges()
+    # The markers' addresses are those of the bench binary that ran: kept
+    # with the logs, since a later build of bench.c moves them.
+    saved = os.path.join(pdir, "markers")
+    if args.source and os.path.exists(saved):
+        with open(saved) as f:
+            b0, b1, e0, e1 = (int(x, 16) for x in f.read().split())
+        markers = (b0, b1), (e0, e1)
+    else:
+        markers = marker_ranges()
+        with open(saved, "w") as f:
+            f.write(" ".join(f"{a:x}" for r in markers for a in r) + "\n")
     result = {}
-    for module, mmu, window in windows:
+    for module, mmu, window in profiled:
         per, missing = profile(window, tbs, addrs, names, markers)
         result[(module, mmu)] = per
         total = sum(per.values())
