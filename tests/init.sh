@@ -306,7 +306,7 @@ check_all() {
 	ks=0
 	[ "${ks_tests:-}" = none ] || ks=3
 	[ $ks = 0 ] || ! ks_hash_pass || ks=6
-	echo "1..$((29 + ks))"
+	echo "1..$((32 + ks))"
 	if out=$(p8_secondaries_offline 2>&1); then ok p8_secondaries_offline; echo "# $out"
 	else not_ok p8_secondaries_offline "$out"; fi
 	check modprobe_kvm_hv modprobe kvm_hv
@@ -314,6 +314,7 @@ check_all() {
 	subtest interrupts.kvm-hv interrupts
 	subtest smp.kvm-hv smp
 	subtest hpt_paging.kvm-hv hpt_paging
+	subtest sprs.kvm-hv sprs
 	check allocate_htab.kvm-hv allocate_htab
 	check modprobe_kvm_hv_rs modprobe kvm_hv_rs
 	check rs_holds_kvm_hv sh -c '[ "$(cat /sys/module/kvm_hv/refcnt)" = 1 ]'
@@ -326,6 +327,7 @@ check_all() {
 	subtest interrupts.kvm_hv_rs interrupts
 	subtest smp.kvm_hv_rs smp
 	subtest hpt_paging.kvm_hv_rs hpt_paging
+	subtest sprs.kvm_hv_rs sprs
 	check allocate_htab.kvm_hv_rs allocate_htab
 	check bench_runs.kvm_hv_rs bench_runs
 	check rs_unload_restores_c_table rs_unload_restores_c
@@ -333,6 +335,7 @@ check_all() {
 	subtest interrupts.kvm-hv_after_rs interrupts
 	subtest smp.kvm-hv_after_rs smp
 	subtest hpt_paging.kvm-hv_after_rs hpt_paging
+	subtest sprs.kvm-hv_after_rs sprs
 	check rs_load_refused_with_c_vm rs_load_refused_with_c_vm
 	check rs_load_refused_without_kvm_hv rs_load_refused_without_kvm_hv
 	check rs_modprobe_pulls_kvm_hv rs_modprobe_pulls_kvm_hv
