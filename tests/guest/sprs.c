@@ -408,6 +408,16 @@ static void host_check(struct verdict *vd, const char *step)
 
 /* --- running ----------------------------------------------------------------- */
 
+/* report(), for a test with a known failure: its reasons, then a SKIP. */
+static void report_known(struct verdict *v, const char *test, const char *why)
+{
+	char *line, *save = NULL;
+
+	for (line = strtok_r(v->why, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		diag("%s", line);
+	result(1, test, why);
+}
+
 static uint64_t guest_u64(struct vm *v, uint64_t addr)
 {
 	return *(uint64_t *)((char *)v->mem + addr);
@@ -427,12 +437,19 @@ static void debug_dump(struct vm *v, const char *what, const char *step)
 			     (unsigned long long)guest_u64(v, AFTER_ADDR + 8 * i));
 }
 
+/* The host_sprs test's verdict, and the test whose KVM_RUN it checks. */
+static struct verdict *host_vd;
+static const char *host_step_test;
+
 /* KVM_RUN, with the host's SPRs checked after it. */
 static int run_checked(struct verdict *vd, struct vm *v, const char *step, unsigned int ms)
 {
+	char where[96];
 	int r = run_for(v, ms);
 
-	host_check(vd, step);
+	(void)vd;
+	snprintf(where, sizeof(where), "%s %s", host_step_test, step);
+	host_check(host_vd, where);
 	return r;
 }
 
@@ -619,33 +636,50 @@ static void one_reg_test(struct verdict *vd, struct vm *v, int pat)
 	}
 }
 
-/* The name of test `k`: an exit's, or one_reg after them. */
+/* Per MMU: a test per exit, then one_reg, then host_sprs. */
+#define T_ONE_REG	NKINDS
+#define T_HOST		(NKINDS + 1)
+#define NTESTS		(NKINDS + 2)
+
 static const char *test_name(int k)
 {
-	return k < NKINDS ? kind_name[k] : "one_reg";
+	return k < NKINDS ? kind_name[k] : k == T_ONE_REG ? "one_reg" : "host_sprs";
+}
+
+/*
+ * POWER8 (the P7/8 entry) leaves the guest's TAR and VRSAVE in the
+ * registers when KVM_RUN returns, under kvm-hv and kvm_hv_rs alike: the
+ * host's values are saved in current->thread at entry but put back only at
+ * the next context switch. Reported, not counted, until it is fixed.
+ */
+static const char *host_known(void)
+{
+	return cpu == CPU_P8 ? "known kvm-hv bug on POWER8: the host's TAR and VRSAVE keep the guest's values after KVM_RUN (testing.rst)" : NULL;
 }
 
 static void test_mmu(int kvm, enum mmu mmu, const char *skip)
 {
-	struct verdict vd[NKINDS + 1] = { 0 };
+	struct verdict vd[NTESTS] = { 0 };
 	struct vm v = VM_INIT(kvm);
 	char t[64];
 	int k, pat;
 
-	for (k = 0; skip && k <= NKINDS; k++) {
+	for (k = 0; skip && k < NTESTS; k++) {
 		snprintf(t, sizeof(t), "%s_%s", mmu_name[mmu], test_name(k));
 		result(1, t, skip);
 	}
 	if (skip)
 		return;
 	if (vm_create(&v, mmu, 1, write_guest)) {
-		for (k = 0; k <= NKINDS; k++)
+		for (k = 0; k < NTESTS; k++)
 			fail(&vd[k], "no VM");
 		goto out;
 	}
-	for (k = 0; k <= NKINDS; k++) {
+	host_vd = &vd[T_HOST];
+	for (k = 0; k < T_HOST; k++) {
 		struct timespec t0, t1;
 
+		host_step_test = test_name(k);
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		for (pat = 0; pat < NPATS; pat++) {
 			if (k < NKINDS)
@@ -659,9 +693,15 @@ static void test_mmu(int kvm, enum mmu mmu, const char *skip)
 			     (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
 	}
 out:
-	for (k = 0; k <= NKINDS; k++) {
+	for (k = 0; k < NTESTS; k++) {
 		snprintf(t, sizeof(t), "%s_%s", mmu_name[mmu], test_name(k));
-		report(&vd[k], t);
+		if (k == T_HOST && host_known()) {
+			if (!vd[k].failed)
+				diag("%s passed: it is listed as a known failure", t);
+			report_known(&vd[k], t, host_known());
+		} else {
+			report(&vd[k], t);
+		}
 	}
 	vm_close(&v);
 }
@@ -688,7 +728,7 @@ static unsigned int host_cpu(void)
 
 int main(int argc, char **argv)
 {
-	int kvm = ktap_begin(argc > 1 ? argv[1] : "sprs", 2 * (NKINDS + 1));
+	int kvm = ktap_begin(argc > 1 ? argv[1] : "sprs", 2 * NTESTS);
 	cpu_set_t set;
 	int here = sched_getcpu();
 
