@@ -408,7 +408,6 @@ static void host_check(struct verdict *vd, const char *step)
 
 /* --- running ----------------------------------------------------------------- */
 
-
 static uint64_t guest_u64(struct vm *v, uint64_t addr)
 {
 	return *(uint64_t *)((char *)v->mem + addr);
@@ -433,12 +432,11 @@ static struct verdict *host_vd;
 static const char *host_step_test;
 
 /* KVM_RUN, with the host's SPRs checked after it. */
-static int run_checked(struct verdict *vd, struct vm *v, const char *step, unsigned int ms)
+static int run_checked(struct vm *v, const char *step, unsigned int ms)
 {
 	char where[96];
 	int r = run_for(v, ms);
 
-	(void)vd;
 	snprintf(where, sizeof(where), "%s %s", host_step_test, step);
 	host_check(host_vd, where);
 	return r;
@@ -497,12 +495,12 @@ static void one_kind(struct verdict *vd, struct vm *v, enum kind k, int pat)
 		return;
 	}
 	/* tick_signal: the guest spins until SIGALRM ends this run. */
-	r = run_checked(vd, v, step, k == K_TICK_SIGNAL ? 50 : RUN_TIMEOUT_S * 1000);
+	r = run_checked(v, step, k == K_TICK_SIGNAL ? 50 : RUN_TIMEOUT_S * 1000);
 	switch (k) {
 	case K_HCALL_USER:
 		if (!at_hcall(vd, v, step, r, H_USER))
 			return;
-		r = run_checked(vd, v, step, RUN_TIMEOUT_S * 1000);
+		r = run_checked(v, step, RUN_TIMEOUT_S * 1000);
 		break;
 	case K_EXTERNAL: {
 		struct kvm_interrupt irq = { .irq = KVM_INTERRUPT_SET };
@@ -513,7 +511,7 @@ static void one_kind(struct verdict *vd, struct vm *v, enum kind k, int pat)
 			fail(vd, "%s: KVM_INTERRUPT: %s", step, strerror(errno));
 			return;
 		}
-		r = run_checked(vd, v, step, RUN_TIMEOUT_S * 1000);
+		r = run_checked(v, step, RUN_TIMEOUT_S * 1000);
 		break;
 	}
 	case K_TICK_SIGNAL:
@@ -523,7 +521,7 @@ static void one_kind(struct verdict *vd, struct vm *v, enum kind k, int pat)
 			return;
 		}
 		*(uint64_t *)((char *)v->mem + FLAG_ADDR) = 1;
-		r = run_checked(vd, v, step, RUN_TIMEOUT_S * 1000);
+		r = run_checked(v, step, RUN_TIMEOUT_S * 1000);
 		break;
 	default:
 		break;
@@ -608,7 +606,7 @@ static void one_reg_test(struct verdict *vd, struct vm *v, int pat)
 		fail(vd, "KVM_SET_REGS: %s", strerror(errno));
 		return;
 	}
-	r = run_checked(vd, v, pat_name[pat], RUN_TIMEOUT_S * 1000);
+	r = run_checked(v, pat_name[pat], RUN_TIMEOUT_S * 1000);
 	if (!at_hcall(vd, v, pat_name[pat], r, H_READY_SPRS))
 		return;
 	debug_dump(v, "one_reg", pat_name[pat]);
