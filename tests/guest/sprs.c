@@ -77,9 +77,6 @@
 #define DEC_NOW		0x1000UL
 #define UNREAD		0x5a5	/* what an mfspr that does nothing leaves */
 
-#define SPR_XER		1
-#define SPR_DSCR_U	3
-#define SPR_UAMR	13	/* problem state's number for the AMR */
 #define SPR_AMR		29
 #define SPR_IAMR	61
 #define SPR_DSCR	17
@@ -93,8 +90,6 @@
 #define SPR_PSPB	159
 #define SPR_DPDES	176
 #define SPR_VRSAVE	256
-#define SPR_SPRG3_U	259
-#define SPR_TB		268
 #define SPR_SPRG0	272
 #define SPR_PMC1	771
 #define SPR_SIAR	780
@@ -103,7 +98,6 @@
 #define SPR_EBBRR	805
 #define SPR_BESCR	806
 #define SPR_TAR		815
-#define SPR_PPR		896
 
 /* Registers the guest program keeps across exits (hcalls use r3-r12). */
 #define R_PAT		20
