@@ -220,6 +220,15 @@ static uint32_t *load_imm64(uint32_t *p, int rt, uint64_t v)
 	return p;
 }
 
+/* Emits code at `p` that sets MSR[EE]. */
+static uint32_t *enable_ee(uint32_t *p)
+{
+	*p++ = mfmsr(R_TMP);
+	*p++ = ori(R_TMP, R_TMP, MSR_EE);
+	*p++ = mtmsrd_l1(R_TMP);
+	return p;
+}
+
 /* Emits a branch at `p` (guest address `from`) to guest address `to`. */
 static void branch(uint32_t *mem, uint64_t from, uint64_t to)
 {
@@ -256,9 +265,6 @@ static void write_guest(uint32_t *mem)
 	p = load_imm64(p, R_PAT, PAT_ADDR);
 	p = load_imm64(p, R_BEFORE, BEFORE_ADDR);
 	p = load_imm64(p, R_AFTER, AFTER_ADDR);
-	/* The decrementer far away, so that EE on takes nothing unasked. */
-	p = load_imm64(p, R_TMP, DEC_FAR);
-	*p++ = mtspr(SPR_DEC, R_TMP);
 	/* one_reg runs (r30 set) read what KVM loaded: no writes. */
 	*p++ = cmpdi(R_SKIP, 0);
 	skip = p++;
@@ -314,9 +320,7 @@ static void write_guest(uint32_t *mem)
 	*p++ = b(0);	/* the decrementer's 0x900 leaves */
 
 	ACTION(K_EXTERNAL);
-	*p++ = mfmsr(R_TMP);
-	*p++ = ori(R_TMP, R_TMP, MSR_EE);
-	*p++ = mtmsrd_l1(R_TMP);
+	p = enable_ee(p);
 	*p++ = li(3, H_RAISE_EXT);
 	*p++ = SC1;
 	*p++ = b(0);	/* the external interrupt's 0x500 leaves */
@@ -324,9 +328,7 @@ static void write_guest(uint32_t *mem)
 	ACTION(K_DEC);
 	p = load_imm64(p, R_TMP, DEC_NOW);
 	*p++ = mtspr(SPR_DEC, R_TMP);
-	*p++ = mfmsr(R_TMP);
-	*p++ = ori(R_TMP, R_TMP, MSR_EE);
-	*p++ = mtmsrd_l1(R_TMP);
+	p = enable_ee(p);
 	*p++ = b(0);	/* 0x900 leaves */
 
 	ACTION(K_PAGE_FAULT);
