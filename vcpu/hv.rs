@@ -414,10 +414,15 @@ impl HvVcpu for Hv {
         }
         // SAFETY: `run_task` is this thread's live task (type invariant);
         // `thread.regs` is its user register frame or NULL.
-        unsafe {
+        let msr = unsafe {
             let regs = (*(*self.vcpu).arch.run_task).thread.regs;
-            !regs.is_null() && (*regs).msr as usize & bindings::MSR_TS_MASK != 0
-        }
+            if regs.is_null() {
+                return false;
+            }
+            (*regs).__bindgen_anon_1.user_regs.msr
+        };
+        // As C's `MSR_TM_ACTIVE()` under `MSR_TM`: transactional or suspended.
+        msr & bindings::MSR_TM != 0 && msr & bindings::MSR_TS_MASK != 0
     }
 
     fn force_online(&mut self) {
