@@ -5,11 +5,13 @@
 # and the kernel's modules.
 # Needs scripts/build-kernel.sh to have run.
 #
-#   build-initramfs.sh [vmm]
+#   build-initramfs.sh [vmm|debug]
 #
 # vmm: also $CACHE/vmm/root (scripts/build-vmm.sh) at /vmm, for the VMM
 # scenarios, in $OUT/initramfs-vmm.cpio (uncompressed: the emulated host
 # unpacks it faster than it would inflate it).
+# debug: the debug kernel's modules (build-kernel.sh debug) and no KVM
+# selftests, in $OUT/initramfs-debug.cpio.
 source "$(dirname "$0")/lib.sh"
 
 CC=powerpc64le-linux-gnu-gcc
@@ -20,6 +22,10 @@ if [ "${1:-}" = vmm ]; then
 	[ -x "$CACHE/vmm/root/usr/bin/qemu-system-ppc64" ] || die "no $CACHE/vmm/root: run scripts/build-vmm.sh first"
 	STAGE=$OUT/initramfs-vmm.d
 	IMG=$OUT/initramfs-vmm.cpio
+elif [ "${1:-}" = debug ]; then
+	use_variant debug
+	STAGE=$OUT/initramfs-debug.d
+	IMG=$OUT/initramfs-debug.cpio
 fi
 
 [ -f "$OBJ/vmlinux" ] || die "no $OBJ/vmlinux: run scripts/build-kernel.sh first"
@@ -32,8 +38,8 @@ for src in "$TOP"/tests/guest/*.c; do
 	"$CC" "${CFLAGS[@]}" -o "$STAGE/tests/$prog" "$src" 2>"$LOGDIR/cc-$prog.log" ||
 		{ cat "$LOGDIR/cc-$prog.log" >&2; die "step 'compile tests/guest/$prog.c' failed"; }
 done
-cp -a "$OUT/modroot/lib/modules" "$STAGE/lib/"
-if [ "${1:-}" != vmm ]; then
+cp -a "$MODROOT/lib/modules" "$STAGE/lib/"
+if [ -z "${1:-}" ]; then
 	"$TOP/scripts/build-kselftests.sh"
 	cp -a "$OUT/kselftests/bin" "$STAGE/kselftests"
 	cp "$TOP/tests/kselftests/run.conf" "$TOP/tests/kselftests/known" "$STAGE/kselftests/"

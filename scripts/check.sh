@@ -4,10 +4,12 @@
 # with kvm-hv and kvm_hv_rs in each boot. Ends with "N passed, N failed".
 #
 #   KVM_HV_RS_MACHINES="powernv9 powernv10"   run only these hosts
+#   KVM_HV_RS_DEBUG_MACHINES="powernv9"       debug-kernel hosts ("" for none)
 #   KVM_HV_RS_NO_VMM=1                        skip the VMM subset
 source "$(dirname "$0")/lib.sh"
 
 MACHINES=(${KVM_HV_RS_MACHINES:-powernv8 powernv9 powernv9-hpt powernv9-nocma powernv9-cma1 powernv10})
+DEBUG_MACHINES=(${KVM_HV_RS_DEBUG_MACHINES-powernv8 powernv9 powernv9-hpt powernv10})
 # Nothing from an earlier run may count in this one.
 rm -f "$OUT"/host-tests.log "$OUT"/console-*.log "$OUT"/results.txt
 phases=()
@@ -84,6 +86,19 @@ run_matrix() {
 		boot "$m" "$m" check "$OUT/console-$m.log" "$append"
 	done
 }
+# The debug kernel (scripts/config/debug.config) on four hosts: the same
+# scenarios, plus its detectors' own tests, fault injection and a soak
+# (tests/init.sh), without the KVM selftests. The debug powernv10 has no
+# KVM CMA area: its HPTs come from the page allocator, where fail_page_alloc
+# reaches them.
+run_debug() {
+	local m append
+	for m in "${DEBUG_MACHINES[@]}"; do
+		append="ks_tests=none ${KVM_HV_RS_APPEND:-}"
+		[ "$m" = powernv10 ] && append+=" kvm_cma_resv_ratio=0"
+		KVM_HV_RS_KERNEL=debug boot "debug-$m" "$m" check "$OUT/console-debug-$m.log" "$append"
+	done
+}
 # The VMM subset (make vmm runs the whole set): Debian's QEMU inside the
 # emulated POWER9 boots a radix and a hash Linux guest with 2 vcpus, through
 # kvm-hv and then kvm_hv_rs.
@@ -97,6 +112,11 @@ if phase deps "$TOP/scripts/setup-deps.sh" && phase kernel "$TOP/scripts/build-k
 	phase host-tests host_tests || true
 	phase initramfs "$TOP/scripts/build-initramfs.sh" && phase matrix run_matrix
 	[ -n "${KVM_HV_RS_NO_VMM:-}" ] || phase vmm run_vmm || true
+	if [ ${#DEBUG_MACHINES[@]} -gt 0 ]; then
+		phase kernel-debug "$TOP/scripts/build-kernel.sh" debug &&
+			phase initrd-debug "$TOP/scripts/build-initramfs.sh" debug &&
+			phase debug run_debug || true
+	fi
 fi
 
 # The KVM selftests side by side (their results are counted in the KTAP).

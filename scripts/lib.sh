@@ -22,7 +22,20 @@ mkdir -p "$CACHE" "$LOGDIR" "$OUT"
 export PATH="$HOME/.cargo/bin:$PATH"
 export LIBCLANG_PATH=/usr/lib/llvm-19/lib
 
+MODROOT=$OUT/modroot            # the build's modules (modules_install)
+VARIANT_SUFFIX=                 # "" for the release kernel, -debug for the debug one
+
 KMAKE=(make -C "$SRC" O="$OBJ" ARCH=powerpc LLVM=$LLVM_SUFFIX)
+
+# use_variant debug: the paths above for the debug kernel (build-kernel.sh
+# debug builds it; scripts/config/debug.config says what it has).
+use_variant() {
+	[ "$1" = debug ] || die "unknown kernel variant '$1'"
+	VARIANT_SUFFIX=-debug
+	OBJ=$CACHE/build-$KVER-debug
+	MODROOT=$OUT/modroot-debug
+	KMAKE=(make -C "$SRC" O="$OBJ" ARCH=powerpc LLVM=$LLVM_SUFFIX)
+}
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }

@@ -16,6 +16,9 @@
 #
 # vmm mode boots $OUT/initramfs-vmm.cpio with 4 GiB: Debian's QEMU boots
 # Linux guests inside (scripts/vmm.sh).
+#
+# KVM_HV_RS_KERNEL=debug boots the debug kernel (build-kernel.sh debug) with
+# $OUT/initramfs-debug.cpio; tests/init.sh then also checks its detectors.
 source "$(dirname "$0")/lib.sh"
 
 machine=${1:?usage: run-qemu.sh MACHINE [check|run|bench|profile|vmm|kselftest]}
@@ -29,12 +32,20 @@ if [ "$mode" = vmm ]; then
 	initrd=$OUT/initramfs-vmm.cpio
 fi
 append="console=hvc0 panic=-1 oops=panic kvm_hv_rs_test=$mode kvm_hv_rs_machine=$machine ${KVM_HV_RS_APPEND:-}"
-smp=1
+if [ "${KVM_HV_RS_KERNEL:-release}" = debug ]; then
+	use_variant debug
+	initrd=$OUT/initramfs-debug.cpio
+	append+=" kvm_hv_rs_kernel=debug"
+fi
+# Four CPUs: a VM's vcpus, and several VMs, run on different host CPUs at
+# once (tests/guest/parallel.c).
+smp=4
 qemu=qemu-system-ppc64
 case $machine in
-# POWER8: one core with two threads, as KVM runs a vcore on a whole core
-# (tests/init.sh takes the second thread offline, as a real host would).
-powernv8) args=(-M powernv8 -cpu power8); smp=2,cores=1,threads=2
+# POWER8: two cores with two threads each, as KVM runs a vcore on a whole
+# core (tests/init.sh takes the second threads offline, as a real host
+# would): two vcores run at once.
+powernv8) args=(-M powernv8 -cpu power8); smp=4,cores=2,threads=2
 	# With qemu/patches (scripts/build-qemu.sh) the core's threads share
 	# SDR1 and LPIDR, and a vcore's second thread can run its guest;
 	# tests/guest/smp.c learns it from kvm_hv_rs_p8_smt.

@@ -26,6 +26,7 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
 mount -t debugfs debugfs /sys/kernel/debug
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mkdir -p /dev/shm && mount -t tmpfs shm /dev/shm
 echo 1 >/proc/sys/kernel/printk_ratelimit 2>/dev/null
 
@@ -301,21 +302,209 @@ ks_all() {
 	ks_hash_pass && check kselftests-hash.same ks_same .hash
 }
 
+# --- the debug kernel (kvm_hv_rs_kernel=debug: scripts/config/debug.config) --
+# Its detectors report on the console, where tests/ktap_summary.py fails the
+# boot on any report; these tests prove that they were there to report.
+
+# debug_detectors: which detectors this kernel has, printed; fails if one
+# that this host can have is missing. KASAN needs the radix MMU on book3s64:
+# on a hash host the kernel says so and runs without it.
+debug_detectors() {
+	have= miss=
+	det() { if eval "$2" >/dev/null 2>&1; then have="$have $1"; else miss="$miss $1"; fi; }
+	det lockdep 'grep -q "debug_locks: *1" /proc/lockdep_stats'
+	if grep -q '^MMU.*Radix' /proc/cpuinfo; then
+		det kasan 'dmesg | grep -q "KernelAddressSanitizer initialized"'
+	else
+		det kasan_off_hash 'dmesg | grep -q "KASAN not enabled as it requires radix"'
+	fi
+	det kfence 'grep -q "enabled: 1" /sys/kernel/debug/kfence/stats'
+	det kmemleak '[ -w /sys/kernel/debug/kmemleak ]'
+	det slub_debug '[ "$(cat /sys/kernel/slab/kmalloc-64/poison)" = 1 ]'
+	det debug_objects '[ -r /sys/kernel/debug/debug_objects/stats ]'
+	det failslab '[ -d /sys/kernel/debug/failslab ]'
+	det fail_page_alloc '[ -d /sys/kernel/debug/fail_page_alloc ]'
+	det fail_function '[ -d /sys/kernel/debug/fail_function ]'
+	det tracepoints '[ -d /sys/kernel/tracing/events/kvm_hv ]'
+	det preempt 'grep -q "PREEMPT " /proc/version'
+	echo "detectors:$have"
+	[ -z "$miss" ] || { echo "missing:$miss"; return 1; }
+}
+
+# debug_tracepoints: kvm-hv's run-path tracepoints fire under kvm_hv_rs as
+# under kvm-hv for the same guest (tests/guest/hcall_exit.c), so trace.rs's
+# tracepoint arm is built and reached: the same hcall events (vcpu, hcall,
+# GPR4-7; return and hcall return code) in the same order, and guest entries
+# and exits under both. Their numbers are not compared: a host timer
+# interrupt during the guest adds an exit and a re-entry.
+debug_trace_count() {
+	t=/sys/kernel/tracing
+	echo 0 >$t/tracing_on; echo >$t/trace
+	for e in kvm_hcall_enter kvm_hcall_exit kvm_guest_enter kvm_guest_exit \
+		kvmppc_run_vcpu_enter kvmppc_run_vcpu_exit; do
+		echo 1 >$t/events/kvm_hv/$e/enable || return 1
+	done
+	echo 1 >$t/tracing_on
+	hcall_exit x >/dev/null 2>&1 || { echo "hcall_exit failed"; return 1; }
+	echo 0 >$t/tracing_on
+	echo 0 >$t/events/kvm_hv/enable
+	sed -n 's/.* \(kvm_hcall_e[a-z]*: .*\)/\1/p' $t/trace >/tmp/trace.$1
+	for e in kvm_hcall_enter kvm_hcall_exit kvm_guest_enter kvm_guest_exit \
+		kvmppc_run_vcpu_enter kvmppc_run_vcpu_exit; do
+		c=$(grep -c " $e:" $t/trace)
+		printf '%s=%s ' $e "$c"
+		[ "$c" -gt 0 ] || { echo; echo "no $e event"; return 1; }
+	done
+	echo
+}
+debug_tracepoints() {
+	debug_trace_count "$1" || return 1
+	[ "$1" = kvm_hv_rs ] || return 0
+	diff /tmp/trace.kvm-hv /tmp/trace.kvm_hv_rs >/tmp/trace.diff ||
+		{ echo "hcall events differ (kvm-hv <, kvm_hv_rs >):"; head -n 20 /tmp/trace.diff; return 1; }
+	echo "hcall events identical: $(wc -l </tmp/trace.kvm_hv_rs)"
+}
+
+# faults_setup: failslab and fail_page_alloc for the threads that arm
+# /proc/thread-self/fail-nth (tests/guest/faults.c): may-sleep allocations
+# included, one line of notice per fault (no stack dump).
+faults_setup() {
+	d=/sys/kernel/debug
+	for f in failslab fail_page_alloc; do
+		echo N >$d/$f/ignore-gfp-wait && echo 1 >$d/$f/verbose || return 1
+	done
+}
+# faults_pass slab|pages: which injector fail-nth counts. slab: every slab
+# allocation (the page allocator's threshold is above any order); pages:
+# page allocations from order 2 (an HPT; not the slabs' and vmalloc's
+# single pages, whose number depends on what the slabs hold), no slab
+# allocation (the cache filter, with no cache marked).
+faults_pass() {
+	d=/sys/kernel/debug
+	case $1 in
+	slab) echo N >$d/failslab/cache-filter; echo 99 >$d/fail_page_alloc/min-order ;;
+	pages) echo Y >$d/failslab/cache-filter; echo 2 >$d/fail_page_alloc/min-order ;;
+	esac
+}
+# run_faults MODULE: both passes of tests/guest/faults.c, each a KTAP subtest;
+# their outcome lines are kept in /tmp/faults.MODULE. Between the markers
+# (in the kernel log, so on the console and in its dmesg dump alike),
+# tests/ktap_summary.py accepts the allocation-failure reports the injected
+# faults cause (warn_alloc's stack dumps), and nothing else.
+run_faults() {
+	echo "kvm_hv_rs-test: faults-begin" >/dev/kmsg
+	: >/tmp/faults.$1
+	for pass in slab pages; do
+		faults_pass $pass
+		FAULTS_PASS=$pass faults "faults_$pass.$1" >/tmp/faults.out 2>&1
+		rc=$?
+		cat /tmp/faults.out
+		grep '# outcome' /tmp/faults.out >>/tmp/faults.$1
+		if [ $rc = 0 ]; then ok "faults_$pass.$1"; else not_ok "faults_$pass.$1"; fi
+	done
+	echo "kvm_hv_rs-test: faults-end" >/dev/kmsg
+}
+# faults_same: per operation, kvm_hv_rs reached allocations to fail, and its
+# faults had the same kinds of outcome as kvm-hv's (ENOMEM, or absorbed).
+# The exact sequences are printed, not compared: they differ between runs of
+# the same C (lazily made caches, the first VM of a boot), and vmalloc()
+# (kvm-hv's reverse map) makes more allocations than vrealloc() (Rust's
+# VVec).
+faults_kinds() {
+	sed -n 's/.*# outcome \([^:]*\):\(.*\)/\1 \2/p' "$1" | while read -r op seq; do
+		k=
+		case " $seq" in *" E"*) k="$k ENOMEM" ;; esac
+		case " $seq" in *" ."*) k="$k absorbed" ;; esac
+		echo "$op:${k:- none}"
+	done
+}
+faults_same() {
+	faults_kinds /tmp/faults.kvm-hv >/tmp/faults.kinds.kvm-hv
+	faults_kinds /tmp/faults.kvm_hv_rs >/tmp/faults.kinds.kvm_hv_rs
+	diff /tmp/faults.kinds.kvm-hv /tmp/faults.kinds.kvm_hv_rs || return 1
+	cat /tmp/faults.kinds.kvm_hv_rs
+}
+
+# soak_begin / soak_memory: the KVM CMA area's free pages and the free
+# memory before tests/guest/soak.c, and after it once the VMs' teardown is
+# done (it is deferred: wait for the CMA area to come back, up to 30 s).
+# The CMA area must come back to the page; free memory to within 8 MiB,
+# half a default HPT (slabs and per-cpu lists move the rest).
+meminfo() { sed -n "s/^$1: *\([0-9]*\) kB/\1/p" /proc/meminfo; }
+free_kb() { echo 3 >/proc/sys/vm/drop_caches; meminfo MemFree; }
+soak_begin() { soak_cma=$(meminfo CmaFree); soak_free=$(free_kb); }
+soak_memory() {
+	for _ in $(seq 30); do
+		[ "$(meminfo CmaFree)" = "$soak_cma" ] && break
+		sleep 1
+	done
+	cma=$(meminfo CmaFree) free=$(free_kb)
+	echo "CmaFree ${soak_cma} -> $cma kB, MemFree ${soak_free} -> $free kB; kvm_hv_rs HPTs cma/buddy: $(hpt_count cma 2>/dev/null)/$(hpt_count buddy 2>/dev/null)"
+	want_eq "$cma" "$soak_cma" "CmaFree after the soak" || return 1
+	[ $((soak_free - free)) -lt 8192 ] || { echo "free memory down by $((soak_free - free)) kB"; return 1; }
+}
+# soak MODULE: the soak and its memory check, as two results.
+run_soak() {
+	soak_begin
+	subtest "soak.$1" soak_n
+	check "soak_memory.$1" soak_memory
+}
+soak_n() { soak "$1" "${soak_cycles:-30}"; }
+# rs_reload_cycles: kvm_hv_rs unloaded and loaded again, a VM's life between
+# each (soak_reloads times, default 10).
+rs_reload_cycles() {
+	for i in $(seq "${soak_reloads:-10}"); do
+		# The last VM's deferred teardown may still hold the module.
+		for _ in $(seq 20); do rmmod kvm_hv_rs 2>/dev/null && break; sleep 0.5; done
+		! loaded kvm_hv_rs || { echo "cycle $i: rmmod failed"; return 1; }
+		modprobe kvm_hv_rs || { echo "cycle $i: modprobe failed"; return 1; }
+		out=$(soak "reload.$i" 1 2>&1) || { echo "cycle $i:"; echo "$out"; return 1; }
+	done
+	echo "$i unload/load cycles, a VM run between each"
+}
+
+# debug_end: lockdep is still checking when the tests end (one report turns
+# it off for the rest of the boot), and kmemleak finds nothing new after
+# two scans (an object must be seen unreferenced twice).
+debug_lockdep_on() {
+	grep -E "debug_locks|lock-classes|direct dependencies" /proc/lockdep_stats
+	grep -q "debug_locks: *1" /proc/lockdep_stats
+}
+debug_kmemleak() {
+	k=/sys/kernel/debug/kmemleak
+	echo scan >$k; sleep 6; echo scan >$k
+	r=$(cat $k)
+	[ -z "$r" ] || { echo "$r" | head -n 60; return 1; }
+	echo "no new suspected leaks"
+}
+
 check_all() {
 	echo "KTAP version 1"
 	ks=0
 	[ "${ks_tests:-}" = none ] || ks=3
 	[ $ks = 0 ] || ! ks_hash_pass || ks=6
-	echo "1..$((32 + ks))"
+	dbg=0
+	[ "${kvm_hv_rs_kernel:-}" = debug ] && dbg=16
+	echo "1..$((34 + ks + dbg))"
 	if out=$(p8_secondaries_offline 2>&1); then ok p8_secondaries_offline; echo "# $out"
 	else not_ok p8_secondaries_offline "$out"; fi
 	check modprobe_kvm_hv modprobe kvm_hv
+	if [ $dbg != 0 ]; then
+		if out=$(debug_detectors 2>&1); then ok debug.detectors; else not_ok debug.detectors; fi
+		echo "$out" | sed 's/^/# /'
+		if out=$(debug_tracepoints kvm-hv 2>&1); then ok debug.tracepoints.kvm-hv; echo "$out" | sed "s/^/# /"
+		else not_ok debug.tracepoints.kvm-hv "$out"; fi
+		check faults_setup faults_setup
+		run_faults kvm-hv
+	fi
 	subtest hcall_exit.kvm-hv hcall_exit
 	subtest interrupts.kvm-hv interrupts
 	subtest smp.kvm-hv smp
+	subtest parallel.kvm-hv parallel
 	subtest hpt_paging.kvm-hv hpt_paging
 	subtest sprs.kvm-hv sprs
 	check allocate_htab.kvm-hv allocate_htab
+	[ $dbg = 0 ] || run_soak kvm-hv
 	check modprobe_kvm_hv_rs modprobe kvm_hv_rs
 	check rs_holds_kvm_hv sh -c '[ "$(cat /sys/module/kvm_hv/refcnt)" = 1 ]'
 	check rs_ops_published rs_ops_published
@@ -324,12 +513,23 @@ check_all() {
 	check kvm_hv_unload_refused_under_rs kvm_hv_unload_refused
 	subtest hcall_exit.kvm_hv_rs hcall_exit
 	check rs_hpt_alloc_source rs_hpt_alloc_source
+	if [ $dbg != 0 ]; then
+		if out=$(debug_tracepoints kvm_hv_rs 2>&1); then ok debug.tracepoints.kvm_hv_rs; echo "$out" | sed "s/^/# /"
+		else not_ok debug.tracepoints.kvm_hv_rs "$out"; fi
+		run_faults kvm_hv_rs
+		check faults.same faults_same
+	fi
 	subtest interrupts.kvm_hv_rs interrupts
 	subtest smp.kvm_hv_rs smp
+	subtest parallel.kvm_hv_rs parallel
 	subtest hpt_paging.kvm_hv_rs hpt_paging
 	subtest sprs.kvm_hv_rs sprs
 	check allocate_htab.kvm_hv_rs allocate_htab
 	check bench_runs.kvm_hv_rs bench_runs
+	if [ $dbg != 0 ]; then
+		run_soak kvm_hv_rs
+		check rs_reload_cycles rs_reload_cycles
+	fi
 	check rs_unload_restores_c_table rs_unload_restores_c
 	subtest hcall_exit.kvm-hv_after_rs hcall_exit
 	subtest interrupts.kvm-hv_after_rs interrupts
@@ -341,6 +541,12 @@ check_all() {
 	check rs_modprobe_pulls_kvm_hv rs_modprobe_pulls_kvm_hv
 	[ $ks = 0 ] || ks_all
 	check unload_all unload_all
+	if [ $dbg != 0 ]; then
+		if out=$(debug_kmemleak 2>&1); then ok debug.kmemleak; echo "# $out"
+		else not_ok debug.kmemleak "$out"; fi
+		if out=$(debug_lockdep_on 2>&1); then ok debug.lockdep_on_at_end; echo "$out" | sed 's/^/# /'
+		else not_ok debug.lockdep_on_at_end "$out"; fi
+	fi
 	echo "# kvm_hv_rs: $fails of $n failed"
 }
 

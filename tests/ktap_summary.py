@@ -27,9 +27,30 @@ SPLATS = re.compile(
     r"possible circular locking|possible recursive locking|"
     r"inconsistent lock state|suspicious RCU usage|INFO: task .* blocked|"
     r"Unable to handle kernel|UBSAN:|KASAN:|refcount_t:|list_add corruption|"
-    r"list_del corruption|kmemleak:|Bad page state|rcu_sched self-detected stall|"
-    r"soft lockup|hard LOCKUP|detected stall"
+    r"list_del corruption|Bad page state|rcu_sched self-detected stall|"
+    r"soft lockup|hard LOCKUP|detected stall|"
+    # The debug kernel's detectors (scripts/config/debug.config). Sleeping in
+    # atomic context, KASAN and KFENCE print "BUG: ..." lines, matched above.
+    r"kmemleak: .*(suspected memory leak|disabled)|DEBUG_LOCKS_WARN_ON|"
+    r"ODEBUG:|\bBUG \S+ \((Not tainted|Tainted)|Poison overwritten|"
+    r"Redzone overwritten|Object already free|Freepointer corrupt|"
+    r"lockdep is turned off"
 )
+
+
+# What an injected allocation failure makes the kernel print (warn_alloc()'s
+# stack dump after "vmalloc error:" or "page allocation failure:"), accepted
+# only between tests/init.sh's faults-begin and faults-end markers.
+FAULT_REPORT = re.compile(r"vmalloc error:|page allocation failure:|FAULT_INJECTION: forcing")
+
+
+def injected_fault_report(lines, i):
+    if not lines[i].rstrip().endswith("Call Trace:"):
+        return False
+    begin = max((j for j in range(i) if "kvm_hv_rs-test: faults-begin" in lines[j]), default=None)
+    if begin is None or any("kvm_hv_rs-test: faults-end" in l for l in lines[begin:i]):
+        return False
+    return any(FAULT_REPORT.search(l) for l in lines[max(begin, i - 15) : i])
 
 
 class Tally:
@@ -71,7 +92,11 @@ def parse_console(machine, text, qemu_status, tally):
 
     # "# | " lines are a nested guest's console (tests/init.sh, vmm mode),
     # printed when its scenario failed: that failure is counted already.
-    splats = [l for l in lines if SPLATS.search(l) and not l.startswith("# | ")]
+    splats = [
+        l
+        for i, l in enumerate(lines)
+        if SPLATS.search(l) and not l.startswith("# | ") and not injected_fault_report(lines, i)
+    ]
     host("dmesg_clean", not splats, splats[:20])
 
     body = lines[start + 1 : end if end is not None else len(lines)]

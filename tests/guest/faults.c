@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * faults - every allocation of a VM's life, failed in turn.
+ *
+ * For each operation below and N = 1, 2, ..., /proc/thread-self/fail-nth
+ * makes the N-th allocation this thread makes during the operation fail;
+ * reading it back afterwards says whether the operation got that far (0:
+ * the fault was injected). N stops growing at the first operation that
+ * never reaches its N-th allocation. Two passes: "slab" (failslab, every
+ * kmalloc and kmem_cache_alloc, including vmalloc's own bookkeeping) and
+ * "pages" (fail_page_alloc from order 2, which takes in an HPT from the
+ * page allocator but not the slab's and vmalloc's single pages, whose
+ * number depends on what the slabs hold already). tests/init.sh sets the
+ * injectors up (task filter, may-sleep allocations included, one line of
+ * notice per fault, no stack).
+ *
+ *   create_vm      KVM_CREATE_VM
+ *   create_vcpu    KVM_CREATE_VCPU of vcpu 1 in a new VM
+ *   allocate_htab  KVM_PPC_ALLOCATE_HTAB(18) in a new HPT VM (kvm_hv_rs's
+ *                  HPT allocation and reverse map, or kvm-hv's)
+ *   first_run      the first KVM_RUN of a new VM: for HPT the HPT and VRMA
+ *                  set-up (kvm_hv_rs's, or kvm-hv's), for radix the
+ *                  partition-scoped tables of the pages the guest touches
+ *
+ * Each failed operation must fail with ENOMEM (create_vcpu and first_run
+ * may also leave nothing failed: a failed allocation that is retried or
+ * has a fallback), and the VM must still work: a new vcpu, KVM_RUN, or a
+ * new VM reaches the guest's H_READY. Every VM is then closed, so the
+ * error paths' teardown runs too (kmemleak looks for what it left).
+ *
+ * create_vm makes about 300 allocations (most of them the VM's debugfs
+ * files, kvm.ko's): its first 16 are failed in turn, then every 13th
+ * (FAULTS_STRIDE=1 fails them all). create_vm and create_vcpu are the same
+ * code for both MMU modes and run once, for the first mode the host offers.
+ *
+ * The outcomes are printed as one line per operation; the harness compares
+ * kvm-hv's lines with kvm_hv_rs's.
+ *
+ * Usage: faults NAME
+ */
+#include "vmtest.h"
+
+#define MAX_N	400
+#define TOUCH	(32UL << 20)	/* a guest page the first run faults in */
+
+static inline uint32_t lis(int rt, int16_t si) { return 0x3c000000 | rt << 21 | (uint16_t)si; }
+
+static void write_guest(uint32_t *mem)
+{
+	uint32_t *p = mem + CODE_ADDR / 4;
+
+	*p++ = lis(21, TOUCH >> 16);
+	*p++ = ld(6, 0, 21);
+	*p++ = li(3, H_READY);
+	*p++ = SC1;
+	*p = b(-8);
+}
+
+static int nth_fd = -1;
+
+/* Arms fail-nth: the thread's n-th allocation from now fails. */
+static int arm(int n)
+{
+	char b[16];
+	int len = snprintf(b, sizeof(b), "%d", n);
+
+	return pwrite(nth_fd, b, len, 0) == len ? 0 : -1;
+}
+
+/* Disarms fail-nth; 1 if the fault was injected, 0 if not reached. */
+static int disarm(void)
+{
+	char b[16] = { 0 };
+	int hit;
+
+	if (pread(nth_fd, b, sizeof(b) - 1, 0) <= 0)
+		return -1;
+	hit = atoi(b) == 0;
+	pwrite(nth_fd, "0", 1, 0);
+	return hit;
+}
+
+enum op { CREATE_VM, CREATE_VCPU, ALLOCATE_HTAB, FIRST_RUN };
+static const char *const op_name[] = { "create_vm", "create_vcpu", "allocate_htab", "first_run" };
+
+/* KVM_RUN until H_READY (at most 4 runs); 0 when it is reached. */
+static int runs_to_ready(struct vm *v)
+{
+	int i, r;
+
+	for (i = 0; i < 4; i++) {
+		r = run(v);
+		if (!r && v->run->exit_reason == KVM_EXIT_PAPR_HCALL && v->run->papr_hcall.nr == H_READY)
+			return 0;
+		if (r != -ENOMEM)
+			break;
+	}
+	diag("KVM_RUN %d, exit_reason %u, hcall 0x%llx; want H_READY", r, v->run->exit_reason,
+	     (unsigned long long)v->run->papr_hcall.nr);
+	return -1;
+}
+
+static int guest_works(struct vm *v)
+{
+	return vcpu_place(v->vcpu, CODE_ADDR, GUEST_MSR, DEC_FAR) ? -1 : runs_to_ready(v);
+}
+
+/*
+ * One injection: the operation with its n-th allocation failed. Appends the
+ * outcome to line; returns 1 if the fault was injected, 0 if the operation
+ * did not get that far, -1 on a wrong result.
+ */
+static int inject(int kvm, enum mmu mmu, enum op op, int n, char *line, size_t size)
+{
+	struct vm v = VM_INIT(kvm);
+	uint32_t order = 18;
+	int hit, r = 0, e = 0, bad = 0;
+
+	/* Any other operation has the VM, its memory and vcpu 0. */
+	if (op != CREATE_VM && vm_create(&v, mmu, 1, write_guest)) {
+		vm_close(&v);
+		return -1;
+	}
+	if (op == CREATE_VCPU) {
+		/* vm_create made vcpu 0: the injection is into vcpu 1. */
+		int fd;
+
+		if (arm(n))
+			return -1;
+		fd = ioctl(v.vm, KVM_CREATE_VCPU, 1);
+		e = errno;
+		hit = disarm();
+		r = fd < 0 ? -1 : 0;
+		if (fd >= 0)
+			close(fd);
+	} else if (op == CREATE_VM) {
+		if (arm(n))
+			return -1;
+		v.vm = ioctl(kvm, KVM_CREATE_VM, KVM_VM_PPC_HV);
+		e = errno;
+		hit = disarm();
+		r = v.vm < 0 ? -1 : 0;
+		if (v.vm >= 0) {
+			close(v.vm);
+			v.vm = -1;
+		}
+		/* A VM made without injection works. */
+		if (vm_create(&v, mmu, 1, write_guest) || guest_works(&v))
+			bad = 1;
+	} else if (op == ALLOCATE_HTAB) {
+		if (arm(n))
+			return -1;
+		r = ioctl(v.vm, KVM_PPC_ALLOCATE_HTAB, &order);
+		e = errno;
+		hit = disarm();
+	} else {
+		if (vcpu_place(v.vcpu, CODE_ADDR, GUEST_MSR, DEC_FAR) || arm(n))
+			return -1;
+		r = ioctl(v.vcpu, KVM_RUN, 0);
+		e = errno;
+		hit = disarm();
+		if (!r && (v.run->exit_reason != KVM_EXIT_PAPR_HCALL || v.run->papr_hcall.nr != H_READY)) {
+			diag("%s N=%d: exit_reason %u, hcall 0x%llx; want H_READY", op_name[op], n,
+			     v.run->exit_reason, (unsigned long long)v.run->papr_hcall.nr);
+			bad = 1;
+		}
+	}
+	if (r && e != ENOMEM) {
+		diag("%s N=%d: %s; want ENOMEM", op_name[op], n, strerror(e));
+		bad = 1;
+	}
+	/* Still usable: the vcpu runs to H_READY (after a failed first run, again). */
+	if (op != CREATE_VM && !bad && (op == FIRST_RUN ? (r && runs_to_ready(&v)) : guest_works(&v)))
+		bad = 1;
+	if (bad)
+		diag("%s N=%d: the VM does not work after the fault", op_name[op], n);
+	if (hit > 0) {
+		size_t l = strlen(line);
+
+		snprintf(line + l, size - l, " %s", r ? "E" : ".");
+	}
+	vm_close(&v);
+	return bad ? -1 : hit;
+}
+
+static int stride = 13;
+
+static void test_op(int kvm, enum mmu mmu, enum op op, const char *pass, const char *skip)
+{
+	char name[64], line[MAX_N * 2 + 64];
+	int n, hit, ok = 1, faults = 0, fails = 0;
+
+	snprintf(name, sizeof(name), "%s_%s_%s", pass, mmu_name[mmu], op_name[op]);
+	if (!skip && op == ALLOCATE_HTAB && mmu != MMU_HPT)
+		skip = "HPT guests only";
+	if (skip) {
+		result(1, name, skip);
+		return;
+	}
+	line[0] = 0;
+	for (n = 1; n <= MAX_N; n += op == CREATE_VM && n >= 16 ? stride : 1) {
+		hit = inject(kvm, mmu, op, n, line, sizeof(line));
+		if (hit < 0)
+			ok = 0;
+		if (hit <= 0)
+			break;
+		faults++;
+	}
+	if (n > MAX_N) {
+		diag("still injecting at N=%d", MAX_N);
+		ok = 0;
+	}
+	for (n = 0; line[n]; n++)
+		fails += line[n] == 'E';
+	/* "." a fault the operation absorbed, "E" one it failed with ENOMEM. */
+	printf("    # outcome %s:%s\n", name, line);
+	diag("%d faults injected, %d made the operation fail", faults, fails);
+	result(ok, name, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	int kvm = ktap_begin(argc > 1 ? argv[1] : "faults", 5);
+	const char *pass = getenv("FAULTS_PASS") ? getenv("FAULTS_PASS") : "slab";
+	const char *skip = NULL;
+	enum mmu first;
+
+	if (kvm < 0)
+		return 1;
+	if (getenv("FAULTS_STRIDE"))
+		stride = atoi(getenv("FAULTS_STRIDE")) > 0 ? atoi(getenv("FAULTS_STRIDE")) : 1;
+	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR);
+	if (nth_fd < 0)
+		skip = "no /proc/thread-self/fail-nth";
+	first = mmu_skip(kvm, MMU_RADIX) ? MMU_HPT : MMU_RADIX;
+	test_op(kvm, first, CREATE_VM, pass, skip);
+	test_op(kvm, first, CREATE_VCPU, pass, skip);
+	test_op(kvm, MMU_RADIX, FIRST_RUN, pass, skip ? skip : mmu_skip(kvm, MMU_RADIX));
+	test_op(kvm, MMU_HPT, ALLOCATE_HTAB, pass, skip);
+	test_op(kvm, MMU_HPT, FIRST_RUN, pass, skip);
+	close(kvm);
+	return failed ? 1 : 0;
+}
