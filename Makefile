@@ -12,10 +12,12 @@
 #   make vmm     Debian's QEMU boots Linux guests inside each emulated host,
 #                through kvm-hv and kvm_hv_rs; writes
 #                Documentation/vmm-results.txt
+#   make fuzz    the differential fuzzer, long: SEED=S CASES=N, or
+#                SEED=S CASE=K to replay one case under both modules
 #
 # Downloads and builds live in $KVM_HV_RS_CACHE (default ~/.cache/kvm_hv_rs).
 
-.PHONY: run check bench vmm deps kernel initramfs host-test clean-cache
+.PHONY: run check bench vmm fuzz deps kernel initramfs host-test clean-cache
 
 run:
 	@scripts/run.sh
@@ -28,6 +30,10 @@ bench:
 
 vmm:
 	@scripts/vmm.sh
+
+fuzz:
+	@KVM_HV_RS_FUZZ_SEED=$(SEED) KVM_HV_RS_FUZZ_CASES=$(CASES) KVM_HV_RS_FUZZ_CASE=$(CASE) \
+		scripts/fuzz.sh
 
 deps:
 	@scripts/setup-deps.sh

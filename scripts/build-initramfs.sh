@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Build the emulated host's initramfs: busybox, tests/init.sh as /init, the
-# test programs (static ppc64le), the KVM selftests (build-kselftests.sh)
+# test programs (tests/guest, tests/fuzz: static ppc64le), the KVM
+# selftests (build-kselftests.sh)
 # and the kernel's modules.
 # Needs scripts/build-kernel.sh to have run.
 #
@@ -33,10 +34,10 @@ rm -rf "$STAGE"
 mkdir -p "$STAGE"/{bin,sbin,dev,proc,sys,tmp,tests,lib}
 cp "$ROOTFS/bin/busybox" "$STAGE/bin/busybox"
 install -m 0755 "$TOP/tests/init.sh" "$STAGE/init"
-for src in "$TOP"/tests/guest/*.c; do
+for src in "$TOP"/tests/guest/*.c "$TOP"/tests/fuzz/*.c; do
 	prog=$(basename "$src" .c)
 	"$CC" "${CFLAGS[@]}" -o "$STAGE/tests/$prog" "$src" 2>"$LOGDIR/cc-$prog.log" ||
-		{ cat "$LOGDIR/cc-$prog.log" >&2; die "step 'compile tests/guest/$prog.c' failed"; }
+		{ cat "$LOGDIR/cc-$prog.log" >&2; die "step 'compile ${src#$TOP/}' failed"; }
 done
 cp -a "$MODROOT/lib/modules" "$STAGE/lib/"
 if [ -z "${1:-}" ]; then

@@ -73,8 +73,14 @@ host_tests() {
 
 specs=()
 ks=()
+# The differential fuzzer (tests/fuzz/fuzz.c) in the powernv9 (radix and
+# HPT guests) and powernv8 (the POWER8 path) boots: 10,000 cases a run,
+# from a seed that changes daily (KVM_HV_RS_FUZZ_SEED sets it; `make fuzz
+# SEED=... CASE=...` replays a case).
+FUZZ_SEED=${KVM_HV_RS_FUZZ_SEED:-$(date -u +%Y%m%d)}
 run_matrix() {
 	local m append
+	say "fuzzer seed: $FUZZ_SEED"
 	for m in "${MACHINES[@]}"; do
 		# The KVM selftests run on the four distinct hosts; the CMA
 		# variants would only repeat powernv9's.
@@ -82,6 +88,10 @@ run_matrix() {
 		case $m in
 		powernv9-nocma|powernv9-cma1) append+=" ks_tests=none" ;;
 		*) ks+=("$m=$OUT/console-$m.log") ;;
+		esac
+		case $m in
+		powernv9) append+=" fuzz_seed=$FUZZ_SEED fuzz_cases=6000" ;;
+		powernv8) append+=" fuzz_seed=$FUZZ_SEED fuzz_cases=4000" ;;
 		esac
 		boot "$m" "$m" check "$OUT/console-$m.log" "$append"
 	done

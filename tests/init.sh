@@ -16,6 +16,11 @@
 #   kvm_hv_rs_test=kselftest  only the KVM selftests (scripts/kselftest.sh);
 #                          ks_tests=powerpc/null_hcall_test,... chooses
 #   ks_tests=none          check mode without the KVM selftests
+#   kvm_hv_rs_test=fuzz    the differential fuzzer (scripts/fuzz.sh):
+#                          fuzz_seed, fuzz_cases; fuzz_case=K shows case K
+#                          under both modules
+#   fuzz_cases=N           check mode: also N fuzzer cases (tests/fuzz/fuzz.c)
+#   kvm_hv_rs_kernel=debug the debug kernel's tests (scripts/check.sh)
 #
 # The module-lifecycle scenarios need the run path untouched by earlier
 # tests, so their order matters: C first, then kvm_hv_rs, then the refusals.
@@ -463,6 +468,42 @@ rs_reload_cycles() {
 	echo "$i unload/load cycles, a VM run between each"
 }
 
+# The differential fuzzer (tests/fuzz/fuzz.c): fuzz_cases cases from
+# fuzz_seed recorded under kvm-hv, then replayed under kvm_hv_rs and
+# compared exit by exit.
+# tests/fuzz/ioctl_fuzz.c follows with a tenth as many cases (each is a VM).
+fuzz_record() {
+	fuzz record /tmp/fuzz.rec "${fuzz_seed:-1}" "$fuzz_cases" &&
+		ioctl_fuzz record /tmp/ioctl_fuzz.rec "${fuzz_seed:-1}" $((fuzz_cases / 10))
+}
+fuzz_compare() {
+	r=0
+	fuzz compare /tmp/fuzz.rec "${fuzz_seed:-1}" "$fuzz_cases" || r=1
+	ioctl_fuzz compare /tmp/ioctl_fuzz.rec "${fuzz_seed:-1}" $((fuzz_cases / 10)) || r=1
+	return $r
+}
+fuzz_all() {
+	echo "KTAP version 1"
+	echo "1..5"
+	if out=$(p8_secondaries_offline 2>&1); then ok p8_secondaries_offline; echo "# $out"
+	else not_ok p8_secondaries_offline "$out"; fi
+	check modprobe_kvm_hv modprobe kvm_hv
+	if [ -n "${fuzz_case:-}" ]; then
+		echo "# under kvm-hv:"; fuzz show "${fuzz_seed:-1}" "$fuzz_case"
+		modprobe kvm_hv_rs
+		echo "# under kvm_hv_rs:"; fuzz show "${fuzz_seed:-1}" "$fuzz_case"
+		ok fuzz_record.kvm-hv; ok modprobe_kvm_hv_rs; ok fuzz.kvm_hv_rs
+		return
+	fi
+	if out=$(fuzz_record 2>&1); then ok fuzz_record.kvm-hv; echo "$out"
+	else not_ok fuzz_record.kvm-hv "$out"; fi
+	# fuzz_control=1: the replay under kvm-hv again, to see how far the
+	# fuzzer's records are reproducible at all.
+	if [ -n "${fuzz_control:-}" ]; then ok modprobe_kvm_hv_rs; subtest fuzz.kvm-hv_again fuzz_compare; return; fi
+	check modprobe_kvm_hv_rs modprobe kvm_hv_rs
+	subtest fuzz.kvm_hv_rs fuzz_compare
+}
+
 # debug_end: lockdep is still checking when the tests end (one report turns
 # it off for the rest of the boot), and kmemleak finds nothing new after
 # two scans (an object must be seen unreferenced twice).
@@ -485,7 +526,9 @@ check_all() {
 	[ $ks = 0 ] || ! ks_hash_pass || ks=6
 	dbg=0
 	[ "${kvm_hv_rs_kernel:-}" = debug ] && dbg=16
-	echo "1..$((34 + ks + dbg))"
+	fz=0
+	[ "${fuzz_cases:-0}" = 0 ] || fz=2
+	echo "1..$((36 + ks + dbg + fz))"
 	if out=$(p8_secondaries_offline 2>&1); then ok p8_secondaries_offline; echo "# $out"
 	else not_ok p8_secondaries_offline "$out"; fi
 	check modprobe_kvm_hv modprobe kvm_hv
@@ -498,12 +541,17 @@ check_all() {
 		run_faults kvm-hv
 	fi
 	subtest hcall_exit.kvm-hv hcall_exit
+	if [ $fz != 0 ]; then
+		if out=$(fuzz_record 2>&1); then ok fuzz_record.kvm-hv; echo "$out"
+		else not_ok fuzz_record.kvm-hv "$out"; fi
+	fi
 	subtest interrupts.kvm-hv interrupts
 	subtest smp.kvm-hv smp
 	subtest parallel.kvm-hv parallel
 	subtest hpt_paging.kvm-hv hpt_paging
 	subtest sprs.kvm-hv sprs
 	check allocate_htab.kvm-hv allocate_htab
+	subtest htab_fd.kvm-hv htab_fd
 	[ $dbg = 0 ] || run_soak kvm-hv
 	check modprobe_kvm_hv_rs modprobe kvm_hv_rs
 	check rs_holds_kvm_hv sh -c '[ "$(cat /sys/module/kvm_hv/refcnt)" = 1 ]'
@@ -513,6 +561,7 @@ check_all() {
 	check kvm_hv_unload_refused_under_rs kvm_hv_unload_refused
 	subtest hcall_exit.kvm_hv_rs hcall_exit
 	check rs_hpt_alloc_source rs_hpt_alloc_source
+	[ $fz = 0 ] || subtest fuzz.kvm_hv_rs fuzz_compare
 	if [ $dbg != 0 ]; then
 		if out=$(debug_tracepoints kvm_hv_rs 2>&1); then ok debug.tracepoints.kvm_hv_rs; echo "$out" | sed "s/^/# /"
 		else not_ok debug.tracepoints.kvm_hv_rs "$out"; fi
@@ -525,6 +574,7 @@ check_all() {
 	subtest hpt_paging.kvm_hv_rs hpt_paging
 	subtest sprs.kvm_hv_rs sprs
 	check allocate_htab.kvm_hv_rs allocate_htab
+	subtest htab_fd.kvm_hv_rs htab_fd
 	check bench_runs.kvm_hv_rs bench_runs
 	if [ $dbg != 0 ]; then
 		run_soak kvm_hv_rs
@@ -686,6 +736,11 @@ kselftest)
 	;;
 bench)
 	bench_all
+	echo "kvm_hv_rs-test: dmesg"
+	dmesg
+	;;
+fuzz)
+	fuzz_all
 	echo "kvm_hv_rs-test: dmesg"
 	dmesg
 	;;
