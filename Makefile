@@ -14,10 +14,12 @@
 #                Documentation/vmm-results.txt
 #   make fuzz    the differential fuzzer, long: SEED=S CASES=N, or
 #                SEED=S CASE=K to replay one case under both modules
+#   make soak    the debug kernel with 1000 VM lives per MMU and module
+#                and 100 reloads of kvm_hv_rs, then kmemleak
 #
 # Downloads and builds live in $KVM_HV_RS_CACHE (default ~/.cache/kvm_hv_rs).
 
-.PHONY: run check bench vmm fuzz deps kernel initramfs host-test clean-cache
+.PHONY: run check bench vmm fuzz soak deps kernel initramfs host-test clean-cache
 
 run:
 	@scripts/run.sh
@@ -30,6 +32,9 @@ bench:
 
 vmm:
 	@scripts/vmm.sh
+
+soak:
+	@scripts/soak.sh
 
 fuzz:
 	@KVM_HV_RS_FUZZ_SEED=$(SEED) KVM_HV_RS_FUZZ_CASES=$(CASES) KVM_HV_RS_FUZZ_CASE=$(CASE) \

@@ -98,7 +98,10 @@ struct ceder {
 	volatile pid_t tid;
 };
 
-/* Waits up to 10 s until thread `tid` sleeps (state S); 0 when it does. */
+/*
+ * Waits up to 30 s until thread `tid` sleeps (state S); 0 when it does. (An
+ * emulated four-CPU POWER8 on a loaded machine took over 10 s once.)
+ */
 static int wait_asleep(pid_t tid)
 {
 	char path[64], stat[256], *state;
@@ -106,7 +109,7 @@ static int wait_asleep(pid_t tid)
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
-	for (i = 0; i < 1000; i++) {
+	for (i = 0; i < 3000; i++) {
 		fd = open(path, O_RDONLY);
 		n = fd < 0 ? -1 : read(fd, stat, sizeof(stat) - 1);
 		if (fd >= 0)
