@@ -391,12 +391,14 @@ faults_pass() {
 	pages) echo Y >$d/failslab/cache-filter; echo 2 >$d/fail_page_alloc/min-order ;;
 	esac
 }
-# run_faults MODULE: both passes of tests/guest/faults.c, each a KTAP subtest;
+# run_faults MODULE: both passes of tests/guest/faults.c, each a KTAP subtest,
+# then the memory counters as after the soak (faults_memory.MODULE);
 # their outcome lines are kept in /tmp/faults.MODULE. Between the markers
 # (in the kernel log, so on the console and in its dmesg dump alike),
 # tests/ktap_summary.py accepts the allocation-failure reports the injected
 # faults cause (warn_alloc's stack dumps), and nothing else.
 run_faults() {
+	soak_begin
 	echo "kvm_hv_rs-test: faults-begin" >/dev/kmsg
 	: >/tmp/faults.$1
 	for pass in slab pages; do
@@ -408,6 +410,9 @@ run_faults() {
 		if [ $rc = 0 ]; then ok "faults_$pass.$1"; else not_ok "faults_$pass.$1"; fi
 	done
 	echo "kvm_hv_rs-test: faults-end" >/dev/kmsg
+	# What an error path leaks from the page allocator or the CMA area,
+	# kmemleak does not see: the counters must come back.
+	check "faults_memory.$1" soak_memory
 }
 # faults_same: per operation, kvm_hv_rs reached allocations to fail, and its
 # faults had the same kinds of outcome as kvm-hv's (ENOMEM, or absorbed).
@@ -525,7 +530,7 @@ check_all() {
 	[ "${ks_tests:-}" = none ] || ks=3
 	[ $ks = 0 ] || ! ks_hash_pass || ks=6
 	dbg=0
-	[ "${kvm_hv_rs_kernel:-}" = debug ] && dbg=16
+	[ "${kvm_hv_rs_kernel:-}" = debug ] && dbg=18
 	fz=0
 	[ "${fuzz_cases:-0}" = 0 ] || fz=2
 	echo "1..$((36 + ks + dbg + fz))"

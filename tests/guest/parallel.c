@@ -489,7 +489,7 @@ static void test_kill(int kvm, enum mmu mmu, const char *skip)
 {
 	struct vm v = VM_INIT(kvm);
 	struct verdict vd = { 0 };
-	int status = 0, pfd[2], r;
+	int status = 0, pfd[2];
 	char name[64];
 	pid_t child;
 
@@ -554,10 +554,7 @@ static void test_kill(int kvm, enum mmu mmu, const char *skip)
 		fail(&vd, "placing the vcpu: %s", strerror(errno));
 		goto out;
 	}
-	r = run(&v);
-	if (r || v.run->exit_reason != KVM_EXIT_PAPR_HCALL || v.run->papr_hcall.nr != H_READY)
-		fail(&vd, "after the kill: KVM_RUN %d, exit_reason %u, hcall 0x%llx; want H_READY",
-		     r, v.run->exit_reason, (unsigned long long)v.run->papr_hcall.nr);
+	run_to_ready(&v, &vd, "after the kill");
 out:
 	report(&vd, name);
 	vm_close(&v);

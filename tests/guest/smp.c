@@ -247,7 +247,7 @@ static void test_teardown(int kvm, enum mmu mmu, const char *skip)
 	struct vm v = VM_INIT(kvm);
 	struct verdict vd = { 0 };
 	char name[64];
-	int status = 0, r;
+	int status = 0;
 	pid_t child;
 
 	snprintf(name, sizeof(name), "%s_teardown_mid_run", mmu_name[mmu]);
@@ -281,10 +281,7 @@ static void test_teardown(int kvm, enum mmu mmu, const char *skip)
 		fail(&vd, "no VM after the teardown");
 		goto out;
 	}
-	r = run(&v);
-	if (r || v.run->exit_reason != KVM_EXIT_PAPR_HCALL || v.run->papr_hcall.nr != H_READY)
-		fail(&vd, "after the teardown: KVM_RUN %d, exit_reason %u, hcall 0x%llx; want H_READY",
-		     r, v.run->exit_reason, (unsigned long long)v.run->papr_hcall.nr);
+	run_to_ready(&v, &vd, "after the teardown");
 out:
 	report(&vd, name);
 	vm_close(&v);

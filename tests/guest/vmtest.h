@@ -365,4 +365,16 @@ static inline int run(struct vm *v)
 	return run_for(v, RUN_TIMEOUT_S * 1000);
 }
 
+/* KVM_RUN must exit with the guest's H_READY; if not, says so in vd (`when`). */
+static inline int run_to_ready(struct vm *v, struct verdict *vd, const char *when)
+{
+	int r = run(v);
+
+	if (!r && v->run->exit_reason == KVM_EXIT_PAPR_HCALL && v->run->papr_hcall.nr == H_READY)
+		return 0;
+	fail(vd, "%s: KVM_RUN %d, exit_reason %u, hcall 0x%llx; want H_READY", when, r,
+	     v->run->exit_reason, (unsigned long long)v->run->papr_hcall.nr);
+	return -1;
+}
+
 #endif /* VMTEST_H */
