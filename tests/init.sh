@@ -441,30 +441,27 @@ faults_same() {
 	cat /tmp/faults.kinds.kvm_hv_rs
 }
 
-# soak_begin / soak_memory: the KVM CMA area's free pages before
-# tests/guest/soak.c (or faults.c) and after it, each once the VMs' deferred
-# teardown is done (their kvm debugfs directories gone, then the area
-# steady). The CMA area must come back to the page. Free memory is printed,
-# not checked: KASAN's quarantine and the slabs move it by tens of MiB, more
+# soak_begin / soak_memory: the KVM CMA area before tests/guest/soak.c (or
+# faults.c) and after it. With no VM left, all of it must be free again:
+# each waits (up to 30 s) for the VMs' deferred teardown to give it back,
+# and soak_memory fails if it does not. Free memory is printed, not
+# checked: KASAN's quarantine and the slabs move it by tens of MiB, more
 # than an HPT (Documentation/testing.rst).
 meminfo() { sed -n "s/^$1: *\([0-9]*\) kB/\1/p" /proc/meminfo; }
 free_kb() { echo 3 >/proc/sys/vm/drop_caches; meminfo MemFree; }
-vms_gone() {
+cma_back() {
 	for _ in $(seq 60); do
-		ls /sys/kernel/debug/kvm 2>/dev/null | grep -q '^[0-9]*-[0-9]*$' || break
+		[ "$(meminfo CmaFree)" = "$(meminfo CmaTotal)" ] && return 0
 		sleep 0.5
 	done
-	for _ in $(seq 30); do
-		c=$(meminfo CmaFree); sleep 1
-		[ "$(meminfo CmaFree)" = "$c" ] && return 0
-	done
+	return 1
 }
-soak_begin() { vms_gone; soak_cma=$(meminfo CmaFree); soak_free=$(free_kb); }
+soak_begin() { cma_back; soak_cma=$(meminfo CmaFree); soak_free=$(free_kb); }
 soak_memory() {
-	vms_gone
+	cma_back
 	cma=$(meminfo CmaFree) free=$(free_kb)
-	echo "CmaFree ${soak_cma} -> $cma kB, MemFree ${soak_free} -> $free kB; kvm_hv_rs HPTs cma/buddy: $(hpt_count cma 2>/dev/null)/$(hpt_count buddy 2>/dev/null)"
-	want_eq "$cma" "$soak_cma" "CmaFree afterwards" || return 1
+	echo "CmaFree ${soak_cma} -> $cma kB of $(meminfo CmaTotal), MemFree ${soak_free} -> $free kB; kvm_hv_rs HPTs cma/buddy: $(hpt_count cma 2>/dev/null)/$(hpt_count buddy 2>/dev/null)"
+	want_eq "$cma" "$(meminfo CmaTotal)" "CmaFree with no VM left" || return 1
 }
 # soak MODULE: the soak and its memory check, as two results.
 run_soak() {
