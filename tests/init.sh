@@ -403,7 +403,7 @@ run_faults() {
 	: >/tmp/faults.$1
 	for pass in slab pages; do
 		faults_pass $pass
-		FAULTS_PASS=$pass faults "faults_$pass.$1" >/tmp/faults.out 2>&1
+		FAULTS_PASS=$pass FAULTS_MODULE=$1 faults "faults_$pass.$1" >/tmp/faults.out 2>&1
 		rc=$?
 		cat /tmp/faults.out
 		grep '# outcome' /tmp/faults.out >>/tmp/faults.$1
