@@ -96,7 +96,6 @@ struct vcpu {
 
 static pthread_barrier_t start;
 static volatile int stop;
-static uint64_t slot1_pattern = PATTERN;
 
 static void on_usr1(int sig) { (void)sig; }
 
@@ -139,6 +138,7 @@ static int set_loop_regs(struct vcpu *c)
 static int answer_mmio(struct vcpu *c)
 {
 	struct kvm_run *r = c->run;
+	uint64_t value = PATTERN;
 
 	if (r->mmio.is_write || r->mmio.len != 8 || r->mmio.phys_addr != SLOT1_ADDR) {
 		fail(&c->vd, "vcpu %d: MMIO %s of %u bytes at 0x%llx; want a read of 8 at 0x%lx",
@@ -146,7 +146,7 @@ static int answer_mmio(struct vcpu *c)
 		     (unsigned long long)r->mmio.phys_addr, SLOT1_ADDR);
 		return -1;
 	}
-	memcpy(r->mmio.data, &slot1_pattern, 8);
+	memcpy(r->mmio.data, &value, 8);
 	c->mmio++;
 	return 0;
 }
