@@ -499,9 +499,14 @@ fuzz_record() {
 	fuzz record /tmp/fuzz.rec "${fuzz_seed:-1}" "$fuzz_cases" &&
 		ioctl_fuzz record /tmp/ioctl_fuzz.rec "${fuzz_seed:-1}" $((fuzz_cases / 10))
 }
+# A divergence is minimised under kvm-hv (A) and kvm_hv_rs (B); the control
+# run compares kvm-hv with itself.
+FUZZ_A="rmmod kvm_hv_rs 2>/dev/null; modprobe kvm_hv"
+FUZZ_B="modprobe kvm_hv_rs"
 fuzz_compare() {
 	r=0
-	fuzz compare /tmp/fuzz.rec "${fuzz_seed:-1}" "$fuzz_cases" || r=1
+	fuzz_b=$FUZZ_B; [ -z "${fuzz_control:-}" ] || fuzz_b=$FUZZ_A
+	FUZZ_LOAD_A=$FUZZ_A FUZZ_LOAD_B=$fuzz_b fuzz compare /tmp/fuzz.rec "${fuzz_seed:-1}" "$fuzz_cases" || r=1
 	ioctl_fuzz compare /tmp/ioctl_fuzz.rec "${fuzz_seed:-1}" $((fuzz_cases / 10)) || r=1
 	return $r
 }
@@ -515,6 +520,7 @@ fuzz_all() {
 		echo "# under kvm-hv:"; fuzz show "${fuzz_seed:-1}" "$fuzz_case"
 		modprobe kvm_hv_rs
 		echo "# under kvm_hv_rs:"; fuzz show "${fuzz_seed:-1}" "$fuzz_case"
+		fuzz minimise "${fuzz_seed:-1}" "$fuzz_case" "$FUZZ_A" "$FUZZ_B"
 		ok fuzz_record.kvm-hv; ok modprobe_kvm_hv_rs; ok fuzz.kvm_hv_rs
 		return
 	fi

@@ -9,6 +9,13 @@
  *                                  FILE; KTAP (subtest "fuzz", whose second
  *                                  result ioctl_fuzz.c prints)
  *   fuzz show SEED CASE            one case: its program and its exits
+ *   fuzz minimise SEED CASE LOAD_A LOAD_B
+ *                                  the smallest case derived from it whose
+ *                                  records still differ between the module
+ *                                  LOAD_A loads and the one LOAD_B loads
+ *                                  (shell commands); compare does this for
+ *                                  its first divergence when FUZZ_LOAD_A
+ *                                  and FUZZ_LOAD_B are set
  *
  * A case is derived from (SEED, case number) alone: the guest MMU (radix if
  * the host offers it, then HPT, alternating by case), the initial GPRs, CR,
@@ -239,18 +246,36 @@ static void make_case(struct fcase *c, uint64_t seed, uint64_t idx)
 /* One VM per MMU mode, reused: a case only rewrites code and state. */
 static struct vm vms[2];
 
-static void write_nothing(uint32_t *mem) { (void)mem; }
+static int made[2];		/* per MMU: 0 not yet, 1 made, -1 failed */
+
+/* The program of the VM's first run: H_READY. */
+static void write_ready(uint32_t *mem)
+{
+	mem[0] = li(3, H_READY);
+	mem[1] = SC1;
+	mem[2] = b(0);
+}
+
+/* Closes the VMs, so that the module that serves them can be unloaded. */
+static void drop_vms(void)
+{
+	int m;
+
+	for (m = 0; m < 2; m++) {
+		if (made[m] > 0)
+			vm_close(&vms[m]);
+		made[m] = 0;
+	}
+}
 
 static int setup_vm(int kvm, enum mmu mmu)
 {
-	static int made[2];
-
 	if (!made[mmu]) {
 		uint64_t lpcr;
 		struct kvm_one_reg one = { .id = KVM_REG_PPC_LPCR_64, .addr = (uintptr_t)&lpcr };
 
 		vms[mmu] = (struct vm)VM_INIT(kvm);
-		made[mmu] = vm_create(&vms[mmu], mmu, 1, write_nothing) ? -1 : 1;
+		made[mmu] = vm_create(&vms[mmu], mmu, 1, write_ready) ? -1 : 1;
 		/*
 		 * Interrupts in real mode (LPCR[AIL] = 0): at the vectors, which
 		 * report them, not at 0xc000000000004000 with the guest's
@@ -260,6 +285,13 @@ static int setup_vm(int kvm, enum mmu mmu)
 			lpcr &= ~0x01800000ULL;
 			ioctl(vms[mmu].vcpu, KVM_SET_ONE_REG, &one);
 		}
+		/*
+		 * The first run sets up the guest's MMU (an HPT: tens of ms in
+		 * the emulated host, more than a case's watchdog): do it here,
+		 * outside every case.
+		 */
+		if (made[mmu] > 0 && run(&vms[mmu]))
+			made[mmu] = -1;
 	}
 	return made[mmu] > 0 ? 0 : -1;
 }
@@ -394,6 +426,128 @@ static void print_case(const struct fcase *c, uint64_t seed, uint64_t idx)
 	       (unsigned long long)c->regs.gpr[23], (unsigned long long)c->regs.gpr[24]);
 }
 
+/*
+ * Minimising a divergence. A reduction makes one part of a case plainer:
+ * an instruction of the program becomes a nop, the queued interrupt goes,
+ * an MSR bit the generator may set is cleared, a register becomes zero. A
+ * reduction is kept if the case still gives different records under the
+ * two modules (each run in a fresh VM, LOAD_A and LOAD_B being the shell
+ * commands that put one module in place of the other), and the passes
+ * repeat until none is kept. What is printed is the smallest case found,
+ * whole, with both records.
+ */
+#define NOP		0x60000000
+#define N_REDUCTIONS	(MAX_PIECES * 3 + 1 + 4 + 32 + 6)
+
+/* Applies reduction k to c; 0 if it changes nothing. */
+static int reduce(struct fcase *c, int k)
+{
+	static const uint64_t msr_bits[4] = { MSR_EE, 1UL << 14, 3UL << 4, 0 };
+	struct fcase old = *c;
+
+	if (k < c->n - 3) {
+		c->code[k] = NOP;	/* the H_READY sc 1 and b . stay */
+	} else if ((k -= MAX_PIECES * 3) == 0) {
+		c->queue = 0;
+	} else if (k >= 1 && k < 5) {
+		if (msr_bits[k - 1])
+			c->regs.msr &= ~msr_bits[k - 1];
+		else
+			c->regs.msr |= MSR_LE;
+	} else if (k >= 5 && k < 37) {
+		int g = k - 5;
+
+		if (g != 1 && (g < 21 || g > 23))	/* r1, r21-r23: addresses */
+			c->regs.gpr[g] = 0;
+	} else if (k >= 37 && k < 43) {
+		uint64_t *f[] = { &c->regs.cr, &c->regs.xer, &c->regs.ctr, &c->regs.lr,
+				  &c->regs.srr0, &c->regs.srr1 };
+		uint64_t plain[] = { 0, 0, 0, CODE_ADDR, CODE_ADDR, GUEST_MSR };
+
+		*f[k - 37] = plain[k - 37];
+	}
+	return memcmp(&old, c, sizeof(old)) != 0;
+}
+
+/* Runs c under both modules: 1 if the records differ, 0 if not, -1 on error. */
+static int differs(const struct fcase *c, const char *load[2], char rec[2][8192])
+{
+	struct fcase cc;
+	int m, kvm;
+
+	for (m = 0; m < 2; m++) {
+		drop_vms();
+		if (system(load[m])) {
+			printf("    # minimise: `%s` failed\n", load[m]);
+			return -1;
+		}
+		kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+		cc = *c;
+		if (kvm < 0 || run_case(kvm, &cc, rec[m], sizeof(rec[m]), 0)) {
+			printf("    # minimise: no VM under `%s`\n", load[m]);
+			if (kvm >= 0)
+				close(kvm);
+			return -1;
+		}
+		drop_vms();
+		close(kvm);
+	}
+	return strcmp(rec[0], rec[1]) != 0;
+}
+
+/*
+ * Minimises case idx of seed; leaves module B (load[1]) loaded. 0 if the
+ * case does not diverge on its own.
+ */
+static int minimise(uint64_t seed, uint64_t idx, const char *load[2])
+{
+	static char rec[2][8192];
+	struct fcase c, t;
+	int k, kept, runs = 0, d;
+
+	make_case(&c, seed, idx);
+	d = differs(&c, load, rec);
+	runs++;
+	if (d <= 0) {
+		if (!d)
+			printf("    # minimise: case %llu alone, in a fresh VM, does not diverge: it needs what the cases before it left\n",
+			       (unsigned long long)idx);
+		if (system(load[1]))
+			printf("    # minimise: `%s` failed\n", load[1]);
+		return 0;
+	}
+	do {
+		kept = 0;
+		for (k = 0; k < N_REDUCTIONS; k++) {
+			t = c;
+			if (!reduce(&t, k))
+				continue;
+			d = differs(&t, load, rec);
+			runs++;
+			if (d < 0)
+				break;
+			if (d) {
+				c = t;
+				kept++;
+			}
+		}
+	} while (kept && d >= 0);
+	differs(&c, load, rec);
+	printf("    # minimised case %llu of seed %llu (%d runs under each module):\n",
+	       (unsigned long long)idx, (unsigned long long)seed, runs + 1);
+	print_case(&c, seed, idx);
+	printf("    #   gprs:");
+	for (k = 0; k < 32; k++)
+		if (c.regs.gpr[k])
+			printf(" r%d=%llx", k, (unsigned long long)c.regs.gpr[k]);
+	printf("\n    #   cr %llx xer %llx ctr %llx lr %llx srr0 %llx srr1 %llx\n",
+	       (unsigned long long)c.regs.cr, (unsigned long long)c.regs.xer,
+	       (unsigned long long)c.regs.ctr, (unsigned long long)c.regs.lr,
+	       (unsigned long long)c.regs.srr0, (unsigned long long)c.regs.srr1);
+	printf("    #   under A: %s\n    #   under B: %s\n", rec[0], rec[1]);
+	return 1;
+}
+
 static double now(void)
 {
 	struct timespec t;
@@ -406,17 +560,23 @@ int main(int argc, char **argv)
 {
 	static char line[8192], want[8192 + 64];
 	struct fcase c;
-	uint64_t seed, n, i, bad = 0;
+	uint64_t seed, n, i, bad = 0, bad_idx[8];
+	const char *load[2] = { getenv("FUZZ_LOAD_A"), getenv("FUZZ_LOAD_B") };
 	int kvm, mode;
 	double t0;
 	FILE *f = NULL;
 
 	if (argc == 4 && !strcmp(argv[1], "show")) {
 		mode = 2;
+	} else if (argc == 6 && !strcmp(argv[1], "minimise")) {
+		mode = 3;
+		load[0] = argv[4];
+		load[1] = argv[5];
 	} else if (argc == 5 && (!strcmp(argv[1], "record") || !strcmp(argv[1], "compare"))) {
 		mode = !strcmp(argv[1], "compare");
 	} else {
-		fprintf(stderr, "usage: fuzz record|compare FILE SEED CASES | fuzz show SEED CASE\n");
+		fprintf(stderr, "usage: fuzz record|compare FILE SEED CASES | fuzz show SEED CASE |\n"
+				"       fuzz minimise SEED CASE LOAD_A LOAD_B\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -439,6 +599,10 @@ int main(int argc, char **argv)
 		CPU_ZERO(&set);
 		CPU_SET(cpu < 0 ? 0 : cpu, &set);
 		sched_setaffinity(0, sizeof(set), &set);
+	}
+	if (mode == 3) {
+		close(kvm);
+		return !minimise(strtoull(argv[2], NULL, 0), strtoull(argv[3], NULL, 0), load);
 	}
 	if (mode == 2) {
 		seed = strtoull(argv[2], NULL, 0);
@@ -478,6 +642,8 @@ int main(int argc, char **argv)
 		}
 		want[strcspn(want, "\n")] = 0;
 		if (strcmp(strchr(want, ' ') ? strchr(want, ' ') + 1 : want, line)) {
+			if (bad < 8)
+				bad_idx[bad] = i;
 			if (bad++ < 3) {
 				printf("    # divergence: replay with `make fuzz SEED=%llu CASE=%llu`\n",
 				       (unsigned long long)seed, (unsigned long long)i);
@@ -493,6 +659,15 @@ int main(int argc, char **argv)
 	       (unsigned long long)i, now() - t0, i / (now() - t0 + 1e-9), (unsigned long long)seed,
 	       (unsigned long long)ends[END_READY], (unsigned long long)ends[END_VECTOR],
 	       (unsigned long long)ends[END_WATCHDOG], (unsigned long long)ends[END_ERROR]);
+	if (mode && bad && load[0] && load[1]) {
+		uint64_t k;
+
+		drop_vms();
+		close(kvm);
+		for (k = 0; k < bad && k < 8; k++)
+			if (minimise(seed, bad_idx[k], load))
+				break;
+	}
 	if (mode) {
 		printf("    # %llu of %llu cases diverged\n", (unsigned long long)bad,
 		       (unsigned long long)i);
