@@ -631,17 +631,6 @@ static const char *test_name(int k)
 	return k < NKINDS ? kind_name[k] : k == T_ONE_REG ? "one_reg" : "host_sprs";
 }
 
-/*
- * POWER8 (the P7/8 entry) leaves the guest's TAR and VRSAVE in the
- * registers when KVM_RUN returns, under kvm-hv and kvm_hv_rs alike: the
- * host's values are saved in current->thread at entry but put back only at
- * the next context switch. Reported, not counted, until it is fixed.
- */
-static const char *host_known(void)
-{
-	return cpu == CPU_P8 ? "known kvm-hv bug on POWER8: the host's TAR and VRSAVE keep the guest's values after KVM_RUN (testing.rst)" : NULL;
-}
-
 static void test_mmu(int kvm, enum mmu mmu, const char *skip)
 {
 	struct verdict vd[NTESTS] = { 0 };
@@ -680,9 +669,7 @@ static void test_mmu(int kvm, enum mmu mmu, const char *skip)
 out:
 	for (k = 0; k < NTESTS; k++) {
 		snprintf(t, sizeof(t), "%s_%s", mmu_name[mmu], test_name(k));
-		if (k == T_HOST && host_known() && !vd[k].failed)
-			diag("%s passed: it is listed as a known failure", t);
-		report_known(&vd[k], t, k == T_HOST ? host_known() : NULL);
+		report_known(&vd[k], t, NULL);
 	}
 	vm_close(&v);
 }
