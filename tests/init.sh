@@ -322,6 +322,8 @@ debug_detectors() {
 		det kasan 'dmesg | grep -q "KernelAddressSanitizer initialized"'
 	else
 		det kasan_off_hash 'dmesg | grep -q "KASAN not enabled as it requires radix"'
+		# What stands in for KASAN on the page allocator here (run-qemu.sh).
+		det page_poison 'grep -qw page_poison=1 /proc/cmdline'
 	fi
 	det kfence 'grep -q "enabled: 1" /sys/kernel/debug/kfence/stats'
 	det kmemleak '[ -w /sys/kernel/debug/kmemleak ]'

@@ -34,7 +34,7 @@ SPLATS = re.compile(
     r"kmemleak: .*(suspected memory leak|disabled)|DEBUG_LOCKS_WARN_ON|"
     r"ODEBUG:|\bBUG \S+ \((Not tainted|Tainted)|Poison overwritten|"
     r"Redzone overwritten|Object already free|Freepointer corrupt|"
-    r"lockdep is turned off"
+    r"lockdep is turned off|pagealloc: (memory corruption|single bit error)"
 )
 
 
