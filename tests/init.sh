@@ -416,6 +416,20 @@ run_faults() {
 	# kmemleak does not see: the counters must come back.
 	check_memory "faults_memory.$1" "$1"
 }
+# run_faults_module: kvm_hv_rs.ko loaded with each of its load's slab
+# allocations failed in turn (tests/guest/faults.c, module mode), kvm-hv's
+# ops in place between the loads; leaves kvm_hv_rs loaded.
+run_faults_module() {
+	rmmod kvm_hv_rs
+	faults_pass slab
+	echo "kvm_hv_rs-test: faults-begin" >/dev/kmsg
+	faults faults_module.kvm_hv_rs module $MOD/hv_rs/kvm_hv_rs.ko >/tmp/faults.out 2>&1
+	rc=$?
+	echo "kvm_hv_rs-test: faults-end" >/dev/kmsg
+	cat /tmp/faults.out
+	modprobe kvm_hv_rs || rc=1
+	if [ $rc = 0 ]; then ok faults_module.kvm_hv_rs; else not_ok faults_module.kvm_hv_rs; fi
+}
 # faults_same: per operation kvm_hv_rs owns (allocate_htab, first_run), its
 # faults had the same kinds of outcome as kvm-hv's (ENOMEM, or absorbed).
 # VM and vcpu creation are kvm-hv's C under both modules: a page allocation
@@ -556,7 +570,7 @@ check_all() {
 	[ "${ks_tests:-}" = none ] || ks=3
 	[ $ks = 0 ] || ! ks_hash_pass || ks=6
 	dbg=0
-	[ "${kvm_hv_rs_kernel:-}" = debug ] && dbg=18
+	[ "${kvm_hv_rs_kernel:-}" = debug ] && dbg=19
 	fz=0
 	[ "${fuzz_cases:-0}" = 0 ] || fz=2
 	echo "1..$((36 + ks + dbg + fz))"
@@ -610,6 +624,7 @@ check_all() {
 	if [ $dbg != 0 ]; then
 		run_soak kvm_hv_rs
 		check rs_reload_cycles rs_reload_cycles
+		run_faults_module
 	fi
 	check rs_unload_restores_c_table rs_unload_restores_c
 	subtest hcall_exit.kvm-hv_after_rs hcall_exit

@@ -36,8 +36,17 @@
  * The outcomes are printed as one line per operation; the harness compares
  * kvm-hv's lines with kvm_hv_rs's.
  *
- * Usage: faults NAME
+ * `faults NAME module KO` instead loads the module KO (kvm_hv_rs.ko, not
+ * loaded, kvm-hv loaded) with its N-th slab allocation failed: the first
+ * 16, then every 7th, and each of the last 48 of a load (the module's own
+ * init runs last). A failed load must give ENOMEM and leave no module; a
+ * load that absorbs the fault is unloaded again. KVM must work after a
+ * failed load too: a VM of the first MMU mode reaches H_READY.
+ *
+ * Usage: faults NAME | faults NAME module KO
  */
+#include <sys/syscall.h>
+
 #include "vmtest.h"
 
 #define MAX_N	400
@@ -197,6 +206,108 @@ static int inject(int kvm, enum mmu mmu, enum op op, int n, char *line, size_t s
 
 static int stride = 13;
 
+/* The module KO is loaded (sysfs has it). */
+static int module_loaded(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	return access(path, F_OK) == 0;
+}
+
+/*
+ * One load of KO with its n-th allocation failed (n = 0: none, and a count
+ * of the allocations instead). Returns 1 if the fault was injected, 0 if
+ * the load did not get that far, -1 on a wrong result; *count gets the
+ * number of allocations of a load without a fault.
+ */
+static int inject_load(int kvm, const char *ko, const char *name, int n, int *count, char *line,
+		       size_t size)
+{
+	struct vm v = VM_INIT(kvm);
+	int fd = open(ko, O_RDONLY | O_CLOEXEC), r, e, hit, bad = 0;
+	char b[16] = { 0 };
+
+	if (fd < 0) {
+		diag("open %s: %s", ko, strerror(errno));
+		return -1;
+	}
+	if (arm(n ? n : 100000))
+		return -1;
+	r = syscall(SYS_finit_module, fd, "", 0);
+	e = errno;
+	if (!n) {
+		if (pread(nth_fd, b, sizeof(b) - 1, 0) > 0)
+			*count = 100000 - atoi(b);
+		pwrite(nth_fd, "0", 1, 0);
+		hit = 0;
+	} else {
+		hit = disarm();
+	}
+	close(fd);
+	if (r && e != ENOMEM) {
+		diag("load N=%d: %s; want ENOMEM", n, strerror(e));
+		bad = 1;
+	}
+	if (r && module_loaded(name)) {
+		diag("load N=%d failed, but %s is loaded", n, name);
+		bad = 1;
+	}
+	if (!r && syscall(SYS_delete_module, name, O_NONBLOCK)) {
+		diag("load N=%d: unloading %s: %s", n, name, strerror(errno));
+		bad = 1;
+	}
+	/* KVM (kvm-hv's ops, the module gone) still runs a guest. */
+	if (!bad && r && (vm_create(&v, mmu_skip(kvm, MMU_RADIX) ? MMU_HPT : MMU_RADIX, 1, write_guest) ||
+			  guest_works(&v))) {
+		diag("load N=%d: KVM does not work after the failed load", n);
+		bad = 1;
+	}
+	vm_close(&v);
+	if (hit > 0) {
+		size_t l = strlen(line);
+
+		snprintf(line + l, size - l, " %s", !r ? "." : e == ENOMEM ? "E" : "X");
+	}
+	return bad ? -1 : hit;
+}
+
+static void test_load(int kvm, const char *ko, const char *pass, const char *skip)
+{
+	char name[64], line[MAX_N * 2 + 64], mod[64];
+	const char *base = strrchr(ko, '/') ? strrchr(ko, '/') + 1 : ko;
+	int n, hit, ok = 1, faults = 0, fails = 0, count = 0;
+
+	snprintf(mod, sizeof(mod), "%.*s", (int)strcspn(base, "."), base);
+	snprintf(name, sizeof(name), "%s_module_load", pass);
+	if (!skip && module_loaded(mod))
+		skip = "the module is loaded";
+	if (skip) {
+		result(1, name, skip);
+		return;
+	}
+	if (inject_load(kvm, ko, mod, 0, &count, NULL, 0) < 0 || count <= 0) {
+		diag("a load without a fault failed, or counted %d allocations", count);
+		result(0, name, NULL);
+		return;
+	}
+	line[0] = 0;
+	for (n = 1; n <= count + 1; n += n < 16 || n >= count - 48 ? 1 : 7) {
+		hit = inject_load(kvm, ko, mod, n, &count, line, sizeof(line));
+		if (hit < 0)
+			ok = 0;
+		if (hit <= 0)
+			break;
+		faults++;
+	}
+	for (n = 0; line[n]; n++)
+		fails += line[n] == 'E';
+	printf("    # outcome %s:%s\n", name, line);
+	diag("a load makes %d allocations: %d faults injected, %d made the load fail", count, faults,
+	     fails);
+	result(ok, name, NULL);
+}
+
 static void test_op(int kvm, enum mmu mmu, enum op op, const char *pass, const char *skip)
 {
 	char name[64], line[MAX_N * 2 + 64];
@@ -238,7 +349,8 @@ static void test_op(int kvm, enum mmu mmu, enum op op, const char *pass, const c
 
 int main(int argc, char **argv)
 {
-	int kvm = ktap_begin(argc > 1 ? argv[1] : "faults", 5);
+	int module = argc > 3 && !strcmp(argv[2], "module");
+	int kvm = ktap_begin(argc > 1 ? argv[1] : "faults", module ? 1 : 5);
 	const char *pass = getenv("FAULTS_PASS") ? getenv("FAULTS_PASS") : "slab";
 	const char *skip = NULL;
 	enum mmu first;
@@ -251,6 +363,11 @@ int main(int argc, char **argv)
 	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR);
 	if (nth_fd < 0)
 		skip = "no /proc/thread-self/fail-nth";
+	if (module) {
+		test_load(kvm, argv[3], pass, skip);
+		close(kvm);
+		return failed ? 1 : 0;
+	}
 	first = mmu_skip(kvm, MMU_RADIX) ? MMU_HPT : MMU_RADIX;
 	test_op(kvm, first, CREATE_VM, pass, skip);
 	test_op(kvm, first, CREATE_VCPU, pass, skip);
