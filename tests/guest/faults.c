@@ -38,7 +38,7 @@
  *
  * `faults NAME module KO` instead loads the module KO (kvm_hv_rs.ko, not
  * loaded, kvm-hv loaded) with its N-th slab allocation failed: the first
- * 16, then every 7th, and each of the last 48 of a load (the module's own
+ * 8, then every 13th, and each of the last 32 of a load (the module's own
  * init runs last). A failed load must give ENOMEM and leave no module; a
  * load that absorbs the fault is unloaded again. KVM must work after a
  * failed load too: a VM of the first MMU mode reaches H_READY.
@@ -292,7 +292,7 @@ static void test_load(int kvm, const char *ko, const char *pass, const char *ski
 		return;
 	}
 	line[0] = 0;
-	for (n = 1; n <= count + 1; n += n < 16 || n >= count - 48 ? 1 : 7) {
+	for (n = 1; n <= count + 1; n += n < 8 || n >= count - 32 ? 1 : 13) {
 		hit = inject_load(kvm, ko, mod, n, &count, line, sizeof(line));
 		if (hit < 0)
 			ok = 0;
