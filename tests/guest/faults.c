@@ -232,8 +232,10 @@ static int inject_load(int kvm, const char *ko, const char *name, int n, int *co
 		diag("open %s: %s", ko, strerror(errno));
 		return -1;
 	}
-	if (arm(n ? n : 100000))
+	if (arm(n ? n : 100000)) {
+		close(fd);
 		return -1;
+	}
 	r = syscall(SYS_finit_module, fd, "", 0);
 	e = errno;
 	if (!n) {
