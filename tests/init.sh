@@ -402,9 +402,10 @@ faults_pass() {
 # (in the kernel log, so on the console and in its dmesg dump alike),
 # tests/ktap_summary.py accepts the allocation-failure reports the injected
 # faults cause (warn_alloc's stack dumps), and nothing else.
+faults_mark() { echo "kvm_hv_rs-test: faults-$1" >/dev/kmsg; }
 run_faults() {
 	soak_begin
-	echo "kvm_hv_rs-test: faults-begin" >/dev/kmsg
+	faults_mark begin
 	: >/tmp/faults.$1
 	for pass in slab pages; do
 		faults_pass $pass
@@ -414,10 +415,10 @@ run_faults() {
 		grep '# outcome' /tmp/faults.out >>/tmp/faults.$1
 		if [ $rc = 0 ]; then ok "faults_$pass.$1"; else not_ok "faults_$pass.$1"; fi
 	done
-	echo "kvm_hv_rs-test: faults-end" >/dev/kmsg
+	faults_mark end
 	# What an error path leaks from the page allocator or the CMA area,
 	# kmemleak does not see: the counters must come back.
-	check_memory "faults_memory.$1" "$1"
+	check_memory "faults_memory.$1"
 }
 # run_faults_module: kvm_hv_rs.ko loaded with each of its load's slab
 # allocations failed in turn (tests/guest/faults.c, module mode), kvm-hv's
@@ -430,10 +431,10 @@ run_faults_module() {
 	fi
 	rmmod kvm_hv_rs
 	faults_pass slab
-	echo "kvm_hv_rs-test: faults-begin" >/dev/kmsg
+	faults_mark begin
 	faults faults_module.kvm_hv_rs module $MOD/hv_rs/kvm_hv_rs.ko >/tmp/faults.out 2>&1
 	rc=$?
-	echo "kvm_hv_rs-test: faults-end" >/dev/kmsg
+	faults_mark end
 	cat /tmp/faults.out
 	modprobe kvm_hv_rs || rc=1
 	if [ $rc = 0 ]; then ok faults_module.kvm_hv_rs; else not_ok faults_module.kvm_hv_rs; fi
@@ -482,7 +483,7 @@ soak_memory() {
 	echo "CmaFree ${soak_cma} -> $cma kB of $(meminfo CmaTotal), MemFree ${soak_free} -> $free kB; kvm_hv_rs HPTs cma/buddy: $(hpt_count cma 2>/dev/null)/$(hpt_count buddy 2>/dev/null)"
 	want_eq "$cma" "$soak_cma" "CmaFree afterwards" || return 1
 }
-# check_memory NAME MODULE: soak_memory as a result. Known: on a hash host
+# check_memory NAME: soak_memory as a result. Known: on a hash host
 # (POWER8, POWER9 with disable_radix) a destroyed VM's default HPT (16 MiB
 # of the CMA area) sometimes comes back only minutes later, or when later
 # work runs (no VM left, kvm debugfs empty); seen under both modules, never
@@ -491,7 +492,7 @@ soak_memory() {
 check_memory() {
 	if out=$(soak_memory 2>&1); then ok "$1"; printf '%s\n' "$out" | sed 's/^/# /'
 	elif grep -q '^MMU.*Hash' /proc/cpuinfo; then
-		n=$((n + 1)); echo "ok $n $1 # SKIP known: on a hash host a destroyed VM's HPT returns to CMA late"
+		ok "$1 # SKIP known: on a hash host a destroyed VM's HPT returns to CMA late"
 		printf '%s\n' "$out" | sed 's/^/# /'
 	else not_ok "$1" "$out"; fi
 }
@@ -499,7 +500,7 @@ check_memory() {
 run_soak() {
 	soak_begin
 	subtest "soak.$1" soak_n
-	check_memory "soak_memory.$1" "$1"
+	check_memory "soak_memory.$1"
 }
 soak_n() { soak "$1" "${soak_cycles:-30}"; }
 # rs_reload_cycles: kvm_hv_rs unloaded and loaded again, a VM's life between

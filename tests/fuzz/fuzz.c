@@ -501,7 +501,7 @@ static int differs(const struct fcase *c, const char *load[2], char rec[2][8192]
  */
 static int minimise(uint64_t seed, uint64_t idx, const char *load[2])
 {
-	static char rec[2][8192];
+	static char rec[2][8192], best[2][8192];	/* the last run's, c's */
 	struct fcase c, t;
 	int k, kept, runs = 0, d;
 
@@ -516,6 +516,7 @@ static int minimise(uint64_t seed, uint64_t idx, const char *load[2])
 			printf("    # minimise: `%s` failed\n", load[1]);
 		return 0;
 	}
+	memcpy(best, rec, sizeof(best));
 	do {
 		kept = 0;
 		for (k = 0; k < N_REDUCTIONS; k++) {
@@ -528,13 +529,13 @@ static int minimise(uint64_t seed, uint64_t idx, const char *load[2])
 				break;
 			if (d) {
 				c = t;
+				memcpy(best, rec, sizeof(best));
 				kept++;
 			}
 		}
 	} while (kept && d >= 0);
-	differs(&c, load, rec);
 	printf("    # minimised case %llu of seed %llu (%d runs under each module):\n",
-	       (unsigned long long)idx, (unsigned long long)seed, runs + 1);
+	       (unsigned long long)idx, (unsigned long long)seed, runs);
 	print_case(&c, seed, idx);
 	printf("    #   gprs:");
 	for (k = 0; k < 32; k++)
@@ -544,7 +545,7 @@ static int minimise(uint64_t seed, uint64_t idx, const char *load[2])
 	       (unsigned long long)c.regs.cr, (unsigned long long)c.regs.xer,
 	       (unsigned long long)c.regs.ctr, (unsigned long long)c.regs.lr,
 	       (unsigned long long)c.regs.srr0, (unsigned long long)c.regs.srr1);
-	printf("    #   under A: %s\n    #   under B: %s\n", rec[0], rec[1]);
+	printf("    #   under A: %s\n    #   under B: %s\n", best[0], best[1]);
 	return 1;
 }
 

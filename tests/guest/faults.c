@@ -115,6 +115,17 @@ static int guest_works(struct vm *v)
 }
 
 /*
+ * Appends an injected fault's outcome to line: "." absorbed (r 0), "E" failed
+ * with ENOMEM, "X" failed otherwise.
+ */
+static void add_outcome(char *line, size_t size, int r, int e)
+{
+	size_t l = strlen(line);
+
+	snprintf(line + l, size - l, " %s", !r ? "." : e == ENOMEM ? "E" : "X");
+}
+
+/*
  * One injection: the operation with its n-th allocation failed. Appends the
  * outcome to line; returns 1 if the fault was injected, 0 if the operation
  * did not get that far, -1 on a wrong result, -2 on a known kvm-hv one.
@@ -195,11 +206,8 @@ static int inject(int kvm, enum mmu mmu, enum op op, int n, char *line, size_t s
 	if (bad)
 		diag("%s N=%d: the VM does not work after the fault", op_name[op], n);
 
-	if (hit > 0) {
-		size_t l = strlen(line);
-
-		snprintf(line + l, size - l, " %s", !r ? "." : e == ENOMEM ? "E" : "X");
-	}
+	if (hit > 0)
+		add_outcome(line, size, r, e);
 	vm_close(&v);
 	return bad ? (known ? -2 : -1) : hit;
 }
@@ -266,11 +274,8 @@ static int inject_load(int kvm, const char *ko, const char *name, int n, int *co
 		bad = 1;
 	}
 	vm_close(&v);
-	if (hit > 0) {
-		size_t l = strlen(line);
-
-		snprintf(line + l, size - l, " %s", !r ? "." : e == ENOMEM ? "E" : "X");
-	}
+	if (hit > 0)
+		add_outcome(line, size, r, e);
 	return bad ? -1 : hit;
 }
 
