@@ -377,12 +377,18 @@ debug_tracepoints() {
 
 # faults_setup: failslab and fail_page_alloc for the threads that arm
 # /proc/thread-self/fail-nth (tests/guest/faults.c): may-sleep allocations
-# included, one line of notice per fault (no stack dump).
+# included, one line of notice per fault (no stack dump). fail_function
+# gets kvm_alloc_hpt_cma (an error-injection point since patch 0024), so
+# that the HPT's CMA allocation is one of the N of every pass, and the cma
+# pass can fail it alone.
 faults_setup() {
 	d=/sys/kernel/debug
 	for f in failslab fail_page_alloc; do
 		echo N >$d/$f/ignore-gfp-wait && echo 1 >$d/$f/verbose || return 1
 	done
+	[ -d $d/fail_function/kvm_alloc_hpt_cma ] ||
+		echo kvm_alloc_hpt_cma >$d/fail_function/inject || return 1
+	echo 1 >$d/fail_function/verbose && echo 0 >$d/fail_function/probability
 }
 # faults_pass slab|pages: which injector fail-nth counts. slab: every slab
 # allocation (the page allocator's threshold is above any order); pages:
@@ -415,6 +421,12 @@ run_faults() {
 		grep '# outcome' /tmp/faults.out >>/tmp/faults.$1
 		if [ $rc = 0 ]; then ok "faults_$pass.$1"; else not_ok "faults_$pass.$1"; fi
 	done
+	# The KVM CMA area failing, alone and with the page allocator.
+	FAULTS_MODULE=$1 faults "faults_cma.$1" cma >/tmp/faults.out 2>&1
+	rc=$?
+	cat /tmp/faults.out
+	grep '# cma ' /tmp/faults.out >>/tmp/faults.$1
+	if [ $rc = 0 ]; then ok "faults_cma.$1"; else not_ok "faults_cma.$1"; fi
 	faults_mark end
 	# What an error path leaks from the page allocator or the CMA area,
 	# kmemleak does not see: the counters must come back.
@@ -440,7 +452,8 @@ run_faults_module() {
 	if [ $rc = 0 ]; then ok faults_module.kvm_hv_rs; else not_ok faults_module.kvm_hv_rs; fi
 }
 # faults_same: per operation kvm_hv_rs owns (allocate_htab, first_run), its
-# faults had the same kinds of outcome as kvm-hv's (ENOMEM, or absorbed).
+# faults had the same kinds of outcome as kvm-hv's (ENOMEM, or absorbed),
+# and the cma pass the same faults and results.
 # VM and vcpu creation are kvm-hv's C under both modules: a page allocation
 # there comes and goes with the state of the host, so they are not compared.
 # The exact sequences are printed, not compared: they differ between runs of
@@ -457,8 +470,9 @@ faults_kinds() {
 	done
 }
 faults_same() {
-	faults_kinds /tmp/faults.kvm-hv >/tmp/faults.kinds.kvm-hv
-	faults_kinds /tmp/faults.kvm_hv_rs >/tmp/faults.kinds.kvm_hv_rs
+	for m in kvm-hv kvm_hv_rs; do
+		{ faults_kinds /tmp/faults.$m; sed -n 's/.*# cma //p' /tmp/faults.$m; } >/tmp/faults.kinds.$m
+	done
 	diff /tmp/faults.kinds.kvm-hv /tmp/faults.kinds.kvm_hv_rs || return 1
 	cat /tmp/faults.kinds.kvm_hv_rs
 }
@@ -579,7 +593,7 @@ check_all() {
 	[ "${ks_tests:-}" = none ] || ks=3
 	[ $ks = 0 ] || ! ks_hash_pass || ks=6
 	dbg=0
-	[ "${kvm_hv_rs_kernel:-}" = debug ] && dbg=19
+	[ "${kvm_hv_rs_kernel:-}" = debug ] && dbg=21
 	fz=0
 	[ "${fuzz_cases:-0}" = 0 ] || fz=2
 	echo "1..$((36 + ks + dbg + fz))"

@@ -10,9 +10,11 @@
  * kmalloc and kmem_cache_alloc, including vmalloc's own bookkeeping) and
  * "pages" (fail_page_alloc from order 2, which takes in an HPT from the
  * page allocator but not the slab's and vmalloc's single pages, whose
- * number depends on what the slabs hold already). tests/init.sh sets the
- * injectors up (task filter, may-sleep allocations included, one line of
- * notice per fault, no stack).
+ * number depends on what the slabs hold already). In both, a call of
+ * kvm_alloc_hpt_cma() (the HPT from the KVM CMA area) counts as one of the
+ * N and fails in its turn: tests/init.sh puts it on fail_function's list.
+ * tests/init.sh sets the injectors up (may-sleep allocations included, one
+ * line of notice per fault, no stack).
  *
  *   create_vm      KVM_CREATE_VM
  *   create_vcpu    KVM_CREATE_VCPU of vcpu 1 in a new VM
@@ -43,7 +45,18 @@
  * load that absorbs the fault is unloaded again. KVM must work after a
  * failed load too: a VM of the first MMU mode reaches H_READY.
  *
- * Usage: faults NAME | faults NAME module KO
+ * `faults NAME cma` instead fails the KVM CMA area: fail_function on
+ * kvm_alloc_hpt_cma() (an error-injection point since patch 0024), for this
+ * process only (task filter), every call. With the area failing,
+ * KVM_PPC_ALLOCATE_HTAB(18) and an HPT guest's first run must still work,
+ * from the page allocator, and the area must not shrink; with the page
+ * allocator's order >= 2 allocations failing as well, both must fail with
+ * ENOMEM, and the VM must work once the faults stop. An outcome line per
+ * operation gives the CMA and page faults injected and the result, which
+ * the harness compares between kvm-hv and kvm_hv_rs (the first run tries
+ * each HPT order from 24 down to 18 before it gives up).
+ *
+ * Usage: faults NAME | faults NAME module KO | faults NAME cma
  */
 #include <sys/syscall.h>
 
@@ -354,10 +367,200 @@ static void test_op(int kvm, enum mmu mmu, enum op op, const char *pass, const c
 	       "known kvm-hv bug: EFAULT from an HPT first run, the VM broken after" : NULL);
 }
 
+#define DEBUGFS "/sys/kernel/debug/"
+#define CMA_FN "kvm_alloc_hpt_cma"
+#define TIMES 1000
+#define TIMES_STR "1000"
+
+/* Writes val to the file at path; 0 on success. */
+static int knob(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -1;
+	r = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
+	close(fd);
+	return r;
+}
+
+/* The number at the start of the file at path, or -1. */
+static long knob_read(const char *path)
+{
+	char b[32] = { 0 };
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, b, sizeof(b) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	return n > 0 ? strtol(b, NULL, 10) : -1;
+}
+
+/* A line of /proc/meminfo, in kB, or -1. */
+static long meminfo(const char *key)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
+			kb = strtol(line + strlen(key) + 1, NULL, 10);
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/*
+ * Arms (on) or disarms one injector (fail_function or fail_page_alloc) for
+ * this process: every call fails, up to TIMES. 0 on success.
+ */
+static int injector(const char *name, int on)
+{
+	static const char *const attr[][2] = {
+		{ "task-filter", "Y" }, { "verbose", "1" }, { "interval", "1" },
+	};
+	char path[128];
+	unsigned int i;
+
+	for (i = 0; on && i < sizeof(attr) / sizeof(attr[0]); i++) {
+		snprintf(path, sizeof(path), DEBUGFS "%s/%s", name, attr[i][0]);
+		if (knob(path, attr[i][1]))
+			return -1;
+	}
+	snprintf(path, sizeof(path), DEBUGFS "%s/times", name);
+	if (knob(path, on ? TIMES_STR : "0"))
+		return -1;
+	snprintf(path, sizeof(path), DEBUGFS "%s/probability", name);
+	return knob(path, on ? "100" : "0");
+}
+
+/* How many faults the injector has made since it was armed. */
+static long injected(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), DEBUGFS "%s/times", name);
+	return TIMES - knob_read(path);
+}
+
+/* kvm_hv_rs's count of HPTs from the page allocator, or -1 without it. */
+static long rs_buddy_hpts(void)
+{
+	char line[64];
+	long n = -1;
+	FILE *f = fopen(DEBUGFS "kvm_hv_rs/hpt_alloc", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "buddy: ", 7))
+			n = strtol(line + 7, NULL, 10);
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/*
+ * One operation (ALLOCATE_HTAB or FIRST_RUN of a new HPT VM) with the CMA
+ * area failing, and with the page allocator failing too if pages. Prints
+ * its outcome line; returns 1 if it behaved, 0 if not.
+ */
+static int cma_op(int kvm, enum op op, int pages, int rs)
+{
+	struct vm v = VM_INIT(kvm);
+	uint32_t order = 18;
+	long cma0, cma1, buddy0, cma_faults, page_faults;
+	int r, e, ok = 1;
+	char name[48];
+
+	snprintf(name, sizeof(name), "cma%s_%s", pages ? "_pages" : "", op_name[op]);
+	if (vm_create(&v, MMU_HPT, 1, write_guest) ||
+	    (op == FIRST_RUN && vcpu_place(v.vcpu, CODE_ADDR, GUEST_MSR, DEC_FAR))) {
+		vm_close(&v);
+		diag("%s: no HPT VM", name);
+		return 0;
+	}
+	cma0 = meminfo("CmaFree");
+	buddy0 = rs_buddy_hpts();
+	if (knob("/proc/self/make-it-fail", "1") || injector("fail_function", 1) ||
+	    (pages && injector("fail_page_alloc", 1))) {
+		diag("%s: arming the injectors: %s", name, strerror(errno));
+		ok = 0;
+	}
+	if (op == ALLOCATE_HTAB)
+		r = ioctl(v.vm, KVM_PPC_ALLOCATE_HTAB, &order);
+	else
+		r = ioctl(v.vcpu, KVM_RUN, 0);
+	e = errno;
+	cma_faults = injected("fail_function");
+	page_faults = pages ? injected("fail_page_alloc") : 0;
+	injector("fail_function", 0);
+	injector("fail_page_alloc", 0);
+	knob("/proc/self/make-it-fail", "0");
+	cma1 = meminfo("CmaFree");
+
+	printf("    # cma %s: cma faults %ld, page faults %ld, %s\n", name, cma_faults, page_faults,
+	       r ? strerror(e) : "0");
+	CHECK(cma_faults > 0, "%s: kvm_alloc_hpt_cma() was not failed", name);
+	if (pages) {
+		CHECK(r && e == ENOMEM, "%s: %s; want ENOMEM", name, r ? strerror(e) : "success");
+		CHECK(page_faults > 0, "%s: no page allocation was failed", name);
+	} else {
+		CHECK(!r, "%s: %s; want success from the page allocator", name, strerror(e));
+		CHECK(op != FIRST_RUN || r || (v.run->exit_reason == KVM_EXIT_PAPR_HCALL &&
+					       v.run->papr_hcall.nr == H_READY),
+		      "%s: exit_reason %u; want H_READY", name, v.run->exit_reason);
+		/* The area may grow (an earlier VM's HPT coming back), never shrink. */
+		CHECK(cma1 >= cma0, "%s: CmaFree %ld -> %ld kB", name, cma0, cma1);
+		CHECK(!rs || rs_buddy_hpts() == buddy0 + 1,
+		      "%s: kvm_hv_rs HPTs from the page allocator %ld -> %ld; want one more", name,
+		      buddy0, rs_buddy_hpts());
+	}
+	/* Usable once the faults stop: the guest runs (after a failed first run, again). */
+	if (op == ALLOCATE_HTAB || r) {
+		if (r && op == ALLOCATE_HTAB && ioctl(v.vm, KVM_PPC_ALLOCATE_HTAB, &order))
+			CHECK(0, "%s: KVM_PPC_ALLOCATE_HTAB after the faults: %s", name, strerror(errno));
+		CHECK(!(op == FIRST_RUN ? runs_to_ready(&v) : guest_works(&v)),
+		      "%s: the VM does not work after the faults", name);
+	}
+	vm_close(&v);
+	return ok;
+}
+
+/* faults NAME cma: see the top of the file. */
+static int test_cma(int kvm, const char *skip)
+{
+	static const enum op ops[] = { ALLOCATE_HTAB, FIRST_RUN };
+	int rs = getenv("FAULTS_MODULE") && !strcmp(getenv("FAULTS_MODULE"), "kvm_hv_rs");
+	unsigned int i, pages;
+
+	if (!skip && access(DEBUGFS "fail_function", F_OK))
+		skip = "no fail_function";
+	if (!skip)
+		skip = mmu_skip(kvm, MMU_HPT);
+	/* tests/init.sh's faults_setup put it on fail_function's list. */
+	if (!skip && access(DEBUGFS "fail_function/" CMA_FN, F_OK))
+		diag("%s is not on fail_function's list: %s", CMA_FN, strerror(errno));
+	if (!skip && knob(DEBUGFS "fail_page_alloc/min-order", "2"))
+		diag("fail_page_alloc/min-order: %s", strerror(errno));
+	for (pages = 0; pages < 2; pages++)
+		for (i = 0; i < 2; i++) {
+			char name[48];
+
+			snprintf(name, sizeof(name), "cma%s_%s", pages ? "_pages" : "", op_name[ops[i]]);
+			if (skip) {
+				result(1, name, skip);
+				continue;
+			}
+			result(cma_op(kvm, ops[i], pages, rs), name, NULL);
+		}
+	return failed ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	int module = argc > 3 && !strcmp(argv[2], "module");
-	int kvm = ktap_begin(argc > 1 ? argv[1] : "faults", module ? 1 : 5);
+	int cma = argc > 2 && !strcmp(argv[2], "cma");
+	int kvm = ktap_begin(argc > 1 ? argv[1] : "faults", module ? 1 : cma ? 4 : 5);
 	const char *pass = getenv("FAULTS_PASS") ? getenv("FAULTS_PASS") : "slab";
 	const char *skip = NULL;
 	enum mmu first;
@@ -370,6 +573,11 @@ int main(int argc, char **argv)
 	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR);
 	if (nth_fd < 0)
 		skip = "no /proc/thread-self/fail-nth";
+	if (cma) {
+		test_cma(kvm, NULL);
+		close(kvm);
+		return failed ? 1 : 0;
+	}
 	if (module) {
 		test_load(kvm, argv[3], pass, skip);
 		close(kvm);
