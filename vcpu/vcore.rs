@@ -318,6 +318,8 @@ pub(crate) fn run_vcpu<V: Vcore + ?Sized>(v: &mut V) -> i32 {
             v.lock();
             if let Err(e) = r {
                 v.fail_entry(e);
+                // Not a signal exit (C before patch 0025 took it for one).
+                v.remove_runnable(me);
                 break;
             }
         }

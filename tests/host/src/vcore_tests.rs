@@ -660,16 +660,17 @@ fn a_signal_while_waiting_for_the_runner_ends_with_eintr() {
 }
 
 #[test]
-fn mmu_set_up_failure_is_overwritten_by_the_signal_exit_as_in_c() {
-    // kvmppc_run_vcpu() breaks out with the vcpu still RUNNABLE, and its
-    // tail then reports KVM_EXIT_INTR / -EINTR: kept as C has it.
+fn mmu_set_up_failure_is_reported_not_taken_for_a_signal_exit() {
+    // Before patch 0025, kvmppc_run_vcpu() broke out with the vcpu still
+    // RUNNABLE, and its tail reported KVM_EXIT_INTR / -EINTR instead.
     let mut m = Mock::new(1, 0);
     m.mmu_ready = false;
     m.mmu_err = Some(-12);
     let r = run_vcpu(&mut m);
     assert_eq!(m.fail, Some(-12));
-    assert_eq!(r, -EINTR);
-    assert_eq!(m.v[0].signal_exits, 1);
+    assert_eq!(r, -12);
+    assert_eq!(m.v[0].signal_exits, 0);
+    assert!(!m.v[0].on_list);
     m.balanced();
 }
 
