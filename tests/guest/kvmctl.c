@@ -13,6 +13,13 @@
  *   kvmctl alloc-htab ORDER...
  *                    on a new HV VM, KVM_PPC_ALLOCATE_HTAB with each ORDER
  *                    in turn; prints "ORDER: 0" or "ORDER: ERRNO-NAME" each
+ *   kvmctl cma-free  the KVM CMA area's free kB with every CPU's free-page
+ *                    lists drained: a 256 KiB HPT is taken from the area
+ *                    (cma_alloc() drains them all), /proc/meminfo's CmaFree
+ *                    read while it is held, and the HPT's 256 added back.
+ *                    Pages freed to a CPU's list are not counted as free
+ *                    until it is drained; a 16 MiB HPT on a hash host
+ *                    (the PMD size there, a THP order) goes to one.
  *
  * Exit status 0 on success; on failure the reason goes to stderr.
  */
@@ -174,6 +181,34 @@ static int alloc_htab(int n, char **orders)
 	return 0;
 }
 
+static int cma_free(void)
+{
+	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int vm = kvm < 0 ? -1 : ioctl(kvm, KVM_CREATE_VM, KVM_VM_PPC_HV);
+	uint32_t order = 18;
+	char line[128];
+	long kb = -1;
+	FILE *f;
+
+	if (vm < 0 || ioctl(vm, KVM_PPC_ALLOCATE_HTAB, &order)) {
+		fprintf(stderr, "kvmctl: %s: %s\n", vm < 0 ? "KVM_CREATE_VM" : "KVM_PPC_ALLOCATE_HTAB",
+			strerror(errno));
+		return 1;
+	}
+	f = fopen("/proc/meminfo", "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "CmaFree:", 8))
+			kb = strtol(line + 8, NULL, 10);
+	if (f)
+		fclose(f);
+	if (kb < 0) {
+		fprintf(stderr, "kvmctl: no CmaFree in /proc/meminfo\n");
+		return 1;
+	}
+	printf("%ld\n", kb + (1L << order) / 1024);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "hold"))
@@ -184,6 +219,8 @@ int main(int argc, char **argv)
 		return alloc_htab_busy();
 	if (argc >= 3 && !strcmp(argv[1], "alloc-htab"))
 		return alloc_htab(argc - 2, argv + 2);
-	fprintf(stderr, "usage: kvmctl hold|hold-hpt|alloc-htab-busy|alloc-htab ORDER...\n");
+	if (argc == 2 && !strcmp(argv[1], "cma-free"))
+		return cma_free();
+	fprintf(stderr, "usage: kvmctl hold|hold-hpt|alloc-htab-busy|alloc-htab ORDER...|cma-free\n");
 	return 2;
 }
