@@ -90,6 +90,19 @@ if [ "$mode" = profile ]; then
 elif [ "$mode" = run ]; then
 	"${cmd[@]}" </dev/null 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
 else
-	"${cmd[@]}" </dev/null >"$log" 2>&1 || rc=$?
+	for attempt in 1 2; do
+		rc=0
+		"${cmd[@]}" </dev/null >"$log" 2>&1 || rc=$?
+		grep -q 'Linux version' "$log" && break
+		# The firmware hung before Linux started: skiboot sometimes stops
+		# printing while it probes the PHBs (seen twice on powernv9), and
+		# 61 s later QEMU exits 0, as -no-reboot makes a machine reset do
+		# (most likely the emulated BMC's watchdog, which QEMU's IPMI model
+		# implements with a reset action). Nothing of ours ran: boot once
+		# more.
+		{ [ $attempt = 2 ] || [ $rc != 0 ]; } && break
+		cp "$log" "$log.firmware-hang"
+		echo "run-qemu: $machine: no Linux on the console after the firmware ($log.firmware-hang); booting again" >&2
+	done
 fi
 exit $rc
