@@ -485,9 +485,11 @@ faults_same() {
 # the page. Counted with every CPU's free-page lists drained (kvmctl
 # cma-free): a freed 16 MiB HPT is a THP-order block on a hash host (PMD
 # size 16 MiB with 64K pages) and waits on the freeing CPU's list, not
-# counted in CmaFree, until something drains it. Free memory is printed,
-# not checked: KASAN's quarantine and the slabs move it by tens of MiB,
-# more than an HPT (Documentation/testing.rst).
+# counted in CmaFree, until something drains it. Free memory, with SLACK
+# (kB) given, may end at most SLACK lower: the soak's HPTs from the page
+# allocator (powernv10 has no CMA area) are seen only there. The fault
+# passes do not check it: KASAN's quarantine and the slabs move it by tens
+# of MiB over a pass (Documentation/testing.rst).
 meminfo() { sed -n "s/^$1: *\([0-9]*\) kB/\1/p" /proc/meminfo; }
 free_kb() { echo 3 >/proc/sys/vm/drop_caches; meminfo MemFree; }
 cma_free() {
@@ -505,22 +507,28 @@ cma_back() {
 }
 soak_begin() { cma_back; soak_cma=$cma_now; soak_free=$(free_kb); }
 soak_memory() {
+	slack=${1:-}
 	raw=$(meminfo CmaFree) pcp=$(pcp_pages)
 	cma_back
 	cma=$cma_now free=$(free_kb)
 	echo "CmaFree ${soak_cma} -> $cma kB of $(meminfo CmaTotal) (undrained $raw kB, $pcp pages on CPU lists), MemFree ${soak_free} -> $free kB; kvm_hv_rs HPTs cma/buddy: $(hpt_count cma 2>/dev/null)/$(hpt_count buddy 2>/dev/null)"
 	want_eq "$cma" "$soak_cma" "CmaFree afterwards" || return 1
+	[ -z "$slack" ] || [ $((free + slack)) -ge "$soak_free" ] ||
+		{ echo "MemFree afterwards: ${soak_free} -> $free kB, more than $slack kB less"; return 1; }
 }
-# check_memory NAME: soak_memory as a result.
+# check_memory NAME [SLACK]: soak_memory as a result.
 check_memory() {
-	if out=$(soak_memory 2>&1); then ok "$1"; printf '%s\n' "$out" | sed 's/^/# /'
+	if out=$(soak_memory "${2:-}" 2>&1); then ok "$1"; printf '%s\n' "$out" | sed 's/^/# /'
 	else not_ok "$1" "$out"; fi
 }
-# soak MODULE: the soak and its memory check, as two results.
+# soak MODULE: the soak and its memory check, as two results. Free memory
+# may end 32 MiB lower: over 2000 lives on the debug powernv9 it moved by
+# 2 MiB. Thirty lives that each leaked a default HPT (16 MiB) would lose
+# 480 MiB, and the 1000 of make soak with the smallest (256 KiB) 250 MiB.
 run_soak() {
 	soak_begin
 	subtest "soak.$1" soak_n
-	check_memory "soak_memory.$1"
+	check_memory "soak_memory.$1" 32768
 }
 soak_n() { soak "$1" "${soak_cycles:-30}"; }
 # rs_reload_cycles: kvm_hv_rs unloaded and loaded again, a VM's life between
