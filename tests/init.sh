@@ -660,7 +660,8 @@ check_all() {
 	check bench_runs.kvm_hv_rs bench_runs
 	if [ $dbg != 0 ]; then
 		run_soak kvm_hv_rs
-		check rs_reload_cycles rs_reload_cycles
+		if out=$(rs_reload_cycles 2>&1); then ok rs_reload_cycles; echo "# $out"
+		else not_ok rs_reload_cycles "$out"; fi
 		run_faults_module
 	fi
 	check rs_unload_restores_c_table rs_unload_restores_c
