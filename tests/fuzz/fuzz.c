@@ -496,6 +496,22 @@ static int differs(const struct fcase *c, const char *load[2], char rec[2][8192]
 }
 
 /*
+ * A record that ends with the watchdog's EINTR: the run had not exited after
+ * WATCHDOG_MS. That depends on time, and the emulated host's time is not
+ * the module's: QEMU translates kernel code the first time it runs, so the
+ * first module to take a path (the recording one) can be the slower, and
+ * the host's vCPU threads share the real machine's two cores. Seen: case 8
+ * of seed 20261206 on powernv8 after case 7, under kvm-hv only, every time;
+ * with a 2 s watchdog kvm-hv gave kvm_hv_rs's record.
+ */
+static int ends_by_watchdog(const char *rec)
+{
+	size_t l = strlen(rec);
+
+	return l >= 2 && !strcmp(rec + l - 2, "r4") && (l == 2 || rec[l - 3] == ' ');
+}
+
+/*
  * Minimises case idx of seed; leaves module B (load[1]) loaded. 0 if the
  * case does not diverge on its own.
  */
@@ -561,7 +577,8 @@ int main(int argc, char **argv)
 {
 	static char line[8192], want[8192 + 64];
 	struct fcase c;
-	uint64_t seed, n, i, bad = 0, bad_idx[8];
+	uint64_t seed, n, i, bad = 0, bad_idx[8], stalls = 0;
+	int stall[8];
 	const char *load[2] = { getenv("FUZZ_LOAD_A"), getenv("FUZZ_LOAD_B") };
 	int kvm, mode;
 	double t0;
@@ -643,8 +660,12 @@ int main(int argc, char **argv)
 		}
 		want[strcspn(want, "\n")] = 0;
 		if (strcmp(strchr(want, ' ') ? strchr(want, ' ') + 1 : want, line)) {
-			if (bad < 8)
+			if (bad < 8) {
 				bad_idx[bad] = i;
+				/* Only one of the two was stopped by the watchdog. */
+				stall[bad] = ends_by_watchdog(strchr(want, ' ') ? strchr(want, ' ') + 1 : want) !=
+					     ends_by_watchdog(line);
+			}
 			if (bad++ < 3) {
 				printf("    # divergence: replay with `make fuzz SEED=%llu CASE=%llu`\n",
 				       (unsigned long long)seed, (unsigned long long)i);
@@ -661,17 +682,40 @@ int main(int argc, char **argv)
 	       (unsigned long long)ends[END_READY], (unsigned long long)ends[END_VECTOR],
 	       (unsigned long long)ends[END_WATCHDOG], (unsigned long long)ends[END_ERROR]);
 	if (mode && bad && load[0] && load[1]) {
-		uint64_t k;
+		static char rec[2][8192];
+		uint64_t k, real = bad;
 
 		drop_vms();
 		close(kvm);
-		for (k = 0; k < bad && k < 8; k++)
-			if (minimise(seed, bad_idx[k], load))
+		/*
+		 * A divergence in which only one module's run was stopped by the
+		 * watchdog, and which the case alone in a fresh VM does not repeat
+		 * (both modules give the same record there), was the emulated
+		 * host's time, not the module: said, and not counted. One that
+		 * repeats alone is minimised below like any other.
+		 */
+		for (k = 0; k < bad && k < 8; k++) {
+			if (!stall[k])
+				continue;
+			make_case(&c, seed, bad_idx[k]);
+			if (differs(&c, load, rec))
+				continue;
+			printf("    # case %llu: only one module's run was stopped by the %d ms watchdog, and alone in a fresh VM both give \"%.60s\": a stall of the emulated host, not counted\n",
+			       (unsigned long long)bad_idx[k], WATCHDOG_MS, rec[0]);
+			stall[k] = -1;
+			stalls++;
+			real--;
+		}
+		if (stalls && system(load[1]))
+			printf("    # `%s` failed\n", load[1]);
+		for (k = 0; real && k < bad && k < 8; k++)
+			if (stall[k] != -1 && minimise(seed, bad_idx[k], load))
 				break;
+		bad = real;
 	}
 	if (mode) {
-		printf("    # %llu of %llu cases diverged\n", (unsigned long long)bad,
-		       (unsigned long long)i);
+		printf("    # %llu of %llu cases diverged (%llu more were the watchdog's timing)\n",
+		       (unsigned long long)bad, (unsigned long long)i, (unsigned long long)stalls);
 		printf("    %sok 1 same_exits\n", bad ? "not " : "");
 	}
 	fclose(f);
