@@ -104,7 +104,7 @@ struct ceder {
  */
 static int wait_asleep(pid_t tid)
 {
-	char path[64], stat[256], *state;
+	char path[64], stat[1024], *state;
 	int i, fd;
 	ssize_t n;
 
@@ -121,6 +121,26 @@ static int wait_asleep(pid_t tid)
 				return 0;
 		}
 		usleep(10 * 1000);
+	}
+	/* Where it is instead: its state, and its kernel stack if there is one. */
+	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+	fd = open(path, O_RDONLY);
+	n = fd < 0 ? -1 : read(fd, stat, sizeof(stat) - 1);
+	if (fd >= 0)
+		close(fd);
+	state = n > 0 ? (stat[n] = 0, strrchr(stat, ')')) : NULL;
+	diag("thread %d: state %c", tid, state && state[1] == ' ' ? state[2] : '?');
+	snprintf(path, sizeof(path), "/proc/%d/stack", tid);
+	fd = open(path, O_RDONLY);
+	n = fd < 0 ? -1 : read(fd, stat, sizeof(stat) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n > 0) {
+		char *line, *save = NULL;
+
+		stat[n] = 0;
+		for (line = strtok_r(stat, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			diag("  %s", line);
 	}
 	return -1;
 }
