@@ -364,7 +364,6 @@ static void test_op(int kvm, enum mmu mmu, enum op op, const char *pass, const c
 #define DEBUGFS "/sys/kernel/debug/"
 #define CMA_FN "kvm_alloc_hpt_cma"
 #define TIMES 1000
-#define TIMES_STR "1000"
 
 /* Writes val to the file at path; 0 on success. */
 static int knob(const char *path, const char *val)
@@ -378,31 +377,22 @@ static int knob(const char *path, const char *val)
 	return r;
 }
 
-/* The number at the start of the file at path, or -1. */
-static long knob_read(const char *path)
-{
-	char b[32] = { 0 };
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, b, sizeof(b) - 1);
-
-	if (fd >= 0)
-		close(fd);
-	return n > 0 ? strtol(b, NULL, 10) : -1;
-}
-
-/* A line of /proc/meminfo, in kB, or -1. */
-static long meminfo(const char *key)
+/*
+ * The number after the first line of the file at path that starts with key
+ * ("" for the first line), or -1.
+ */
+static long file_value(const char *path, const char *key)
 {
 	char line[128];
-	long kb = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
+	long v = -1;
+	FILE *f = fopen(path, "r");
 
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
-			kb = strtol(line + strlen(key) + 1, NULL, 10);
+	while (f && v < 0 && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)))
+			v = strtol(line + strlen(key), NULL, 10);
 	if (f)
 		fclose(f);
-	return kb;
+	return v;
 }
 
 /*
@@ -414,16 +404,17 @@ static int injector(const char *name, int on)
 	static const char *const attr[][2] = {
 		{ "task-filter", "Y" }, { "verbose", "1" }, { "interval", "1" },
 	};
-	char path[128];
+	char path[128], times[16];
 	unsigned int i;
 
+	snprintf(times, sizeof(times), "%d", on ? TIMES : 0);
 	for (i = 0; on && i < sizeof(attr) / sizeof(attr[0]); i++) {
 		snprintf(path, sizeof(path), DEBUGFS "%s/%s", name, attr[i][0]);
 		if (knob(path, attr[i][1]))
 			return -1;
 	}
 	snprintf(path, sizeof(path), DEBUGFS "%s/times", name);
-	if (knob(path, on ? TIMES_STR : "0"))
+	if (knob(path, times))
 		return -1;
 	snprintf(path, sizeof(path), DEBUGFS "%s/probability", name);
 	return knob(path, on ? "100" : "0");
@@ -435,22 +426,13 @@ static long injected(const char *name)
 	char path[128];
 
 	snprintf(path, sizeof(path), DEBUGFS "%s/times", name);
-	return TIMES - knob_read(path);
+	return TIMES - file_value(path, "");
 }
 
 /* kvm_hv_rs's count of HPTs from the page allocator, or -1 without it. */
 static long rs_buddy_hpts(void)
 {
-	char line[64];
-	long n = -1;
-	FILE *f = fopen(DEBUGFS "kvm_hv_rs/hpt_alloc", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "buddy: ", 7))
-			n = strtol(line + 7, NULL, 10);
-	if (f)
-		fclose(f);
-	return n;
+	return file_value(DEBUGFS "kvm_hv_rs/hpt_alloc", "buddy: ");
 }
 
 /*
@@ -473,7 +455,7 @@ static int cma_op(int kvm, enum op op, int pages, int rs)
 		diag("%s: no HPT VM", name);
 		return 0;
 	}
-	cma0 = meminfo("CmaFree");
+	cma0 = file_value("/proc/meminfo", "CmaFree:");
 	buddy0 = rs_buddy_hpts();
 	if (knob("/proc/self/make-it-fail", "1") || injector("fail_function", 1) ||
 	    (pages && injector("fail_page_alloc", 1))) {
@@ -490,7 +472,7 @@ static int cma_op(int kvm, enum op op, int pages, int rs)
 	injector("fail_function", 0);
 	injector("fail_page_alloc", 0);
 	knob("/proc/self/make-it-fail", "0");
-	cma1 = meminfo("CmaFree");
+	cma1 = file_value("/proc/meminfo", "CmaFree:");
 
 	printf("    # cma %s: cma faults %ld, page faults %ld, %s\n", name, cma_faults, page_faults,
 	       r ? strerror(e) : "0");
