@@ -98,50 +98,50 @@ struct ceder {
 	volatile pid_t tid;
 };
 
+/* Reads /proc/TID/WHAT into buf (NUL-terminated); its length, or -1. */
+static ssize_t read_proc(pid_t tid, const char *what, char *buf, size_t size)
+{
+	char path[64];
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", tid, what);
+	fd = open(path, O_RDONLY);
+	n = fd < 0 ? -1 : read(fd, buf, size - 1);
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	return n;
+}
+
+/* Thread tid's state letter (R, S, D, ...), or '?'. */
+static char thread_state(pid_t tid)
+{
+	char stat[512], *p = read_proc(tid, "stat", stat, sizeof(stat)) > 0 ? strrchr(stat, ')') : NULL;
+
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
 /*
  * Waits up to 30 s until thread `tid` sleeps (state S); 0 when it does. (An
- * emulated four-CPU POWER8 on a loaded machine took over 10 s once.)
+ * emulated four-CPU POWER8 on a loaded machine took over 10 s once.) If it
+ * does not, says where it is: its state, and its kernel stack where the
+ * kernel has /proc/TID/stack.
  */
 static int wait_asleep(pid_t tid)
 {
-	char path[64], stat[1024], *state;
-	int i, fd;
-	ssize_t n;
+	char stack[1024], *line, *save = NULL;
+	int i;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
 	for (i = 0; i < 3000; i++) {
-		fd = open(path, O_RDONLY);
-		n = fd < 0 ? -1 : read(fd, stat, sizeof(stat) - 1);
-		if (fd >= 0)
-			close(fd);
-		if (n > 0) {
-			stat[n] = 0;
-			state = strrchr(stat, ')');
-			if (state && state[1] == ' ' && state[2] == 'S')
-				return 0;
-		}
+		if (thread_state(tid) == 'S')
+			return 0;
 		usleep(10 * 1000);
 	}
-	/* Where it is instead: its state, and its kernel stack if there is one. */
-	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
-	fd = open(path, O_RDONLY);
-	n = fd < 0 ? -1 : read(fd, stat, sizeof(stat) - 1);
-	if (fd >= 0)
-		close(fd);
-	state = n > 0 ? (stat[n] = 0, strrchr(stat, ')')) : NULL;
-	diag("thread %d: state %c", tid, state && state[1] == ' ' ? state[2] : '?');
-	snprintf(path, sizeof(path), "/proc/%d/stack", tid);
-	fd = open(path, O_RDONLY);
-	n = fd < 0 ? -1 : read(fd, stat, sizeof(stat) - 1);
-	if (fd >= 0)
-		close(fd);
-	if (n > 0) {
-		char *line, *save = NULL;
-
-		stat[n] = 0;
-		for (line = strtok_r(stat, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+	diag("thread %d: state %c", tid, thread_state(tid));
+	if (read_proc(tid, "stack", stack, sizeof(stack)) > 0)
+		for (line = strtok_r(stack, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 			diag("  %s", line);
-	}
 	return -1;
 }
 
