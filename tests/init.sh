@@ -413,20 +413,16 @@ run_faults() {
 	soak_begin
 	faults_mark begin
 	: >/tmp/faults.$1
-	for pass in slab pages; do
+	# cma: the KVM CMA area failing, alone and with the page allocator.
+	for pass in slab pages cma; do
 		faults_pass $pass
-		FAULTS_PASS=$pass FAULTS_MODULE=$1 faults "faults_$pass.$1" >/tmp/faults.out 2>&1
+		mode=; [ $pass = cma ] && mode=cma
+		FAULTS_PASS=$pass FAULTS_MODULE=$1 faults "faults_$pass.$1" $mode >/tmp/faults.out 2>&1
 		rc=$?
 		cat /tmp/faults.out
-		grep '# outcome' /tmp/faults.out >>/tmp/faults.$1
+		grep -E '# (outcome|cma) ' /tmp/faults.out >>/tmp/faults.$1
 		if [ $rc = 0 ]; then ok "faults_$pass.$1"; else not_ok "faults_$pass.$1"; fi
 	done
-	# The KVM CMA area failing, alone and with the page allocator.
-	FAULTS_MODULE=$1 faults "faults_cma.$1" cma >/tmp/faults.out 2>&1
-	rc=$?
-	cat /tmp/faults.out
-	grep '# cma ' /tmp/faults.out >>/tmp/faults.$1
-	if [ $rc = 0 ]; then ok "faults_cma.$1"; else not_ok "faults_cma.$1"; fi
 	faults_mark end
 	# What an error path leaks from the page allocator or the CMA area,
 	# kmemleak does not see: the counters must come back.

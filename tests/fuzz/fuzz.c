@@ -579,6 +579,7 @@ int main(int argc, char **argv)
 	struct fcase c;
 	uint64_t seed, n, i, bad = 0, bad_idx[8], stalls = 0;
 	int stall[8];
+	const char *rec;
 	const char *load[2] = { getenv("FUZZ_LOAD_A"), getenv("FUZZ_LOAD_B") };
 	int kvm, mode;
 	double t0;
@@ -659,12 +660,12 @@ int main(int argc, char **argv)
 			break;
 		}
 		want[strcspn(want, "\n")] = 0;
-		if (strcmp(strchr(want, ' ') ? strchr(want, ' ') + 1 : want, line)) {
+		rec = strchr(want, ' ') ? strchr(want, ' ') + 1 : want;	/* after "CASE " */
+		if (strcmp(rec, line)) {
 			if (bad < 8) {
 				bad_idx[bad] = i;
 				/* Only one of the two was stopped by the watchdog. */
-				stall[bad] = ends_by_watchdog(strchr(want, ' ') ? strchr(want, ' ') + 1 : want) !=
-					     ends_by_watchdog(line);
+				stall[bad] = ends_by_watchdog(rec) != ends_by_watchdog(line);
 			}
 			if (bad++ < 3) {
 				printf("    # divergence: replay with `make fuzz SEED=%llu CASE=%llu`\n",
@@ -673,7 +674,7 @@ int main(int argc, char **argv)
 				printf("    # recorded: %s\n    # now:      %s\n", want, line);
 			} else if (bad < 40) {
 				printf("    # also case %llu: recorded %.60s\n    #              now %.60s\n",
-				       (unsigned long long)i, strchr(want, ' ') + 1, line);
+				       (unsigned long long)i, rec, line);
 			}
 		}
 	}
@@ -682,7 +683,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)ends[END_READY], (unsigned long long)ends[END_VECTOR],
 	       (unsigned long long)ends[END_WATCHDOG], (unsigned long long)ends[END_ERROR]);
 	if (mode && bad && load[0] && load[1]) {
-		static char rec[2][8192];
+		static char alone[2][8192];
 		uint64_t k, real = bad;
 
 		drop_vms();
@@ -698,10 +699,10 @@ int main(int argc, char **argv)
 			if (!stall[k])
 				continue;
 			make_case(&c, seed, bad_idx[k]);
-			if (differs(&c, load, rec))
+			if (differs(&c, load, alone))
 				continue;
 			printf("    # case %llu: only one module's run was stopped by the %d ms watchdog, and alone in a fresh VM both give \"%.60s\": a stall of the emulated host, not counted\n",
-			       (unsigned long long)bad_idx[k], WATCHDOG_MS, rec[0]);
+			       (unsigned long long)bad_idx[k], WATCHDOG_MS, alone[0]);
 			stall[k] = -1;
 			stalls++;
 			real--;
