@@ -30,6 +30,23 @@
  *                      Its VM must go, and a new VM run an hcall exit
  *                      (dmesg is checked by the harness)
  *
+ *   second_vcpu_le_interrupt
+ *                      vcpu 1 is created after vcpu 0 set LPCR[ILE] (as
+ *                      QEMU creates and sets them) and meets an illegal
+ *                      instruction; the program interrupt the host gives
+ *                      it must be little-endian (MSR[LE] in the vector),
+ *                      like vcpu 0's. On POWER8 the two share a vcore, and
+ *                      before patch 0026 vcpu 1 took it big-endian and
+ *                      looped at 0x700 for ever
+ *
+ * The ceder's decrementer is DEC_FAR away, about 4 s of the emulated
+ * timebase: a first run that sets up the HPT on a slow host can take
+ * longer. H_CEDE turns MSR[EE] on, so an expired decrementer wakes the
+ * ceder and interrupts it at 0x900; there the guest moves its decrementer
+ * away again and cedes again, so only a prod (or another interrupt) ends
+ * the cede. (Before 0026 that decrementer interrupt reached vcpu 1
+ * big-endian: the hpt_cede_prod failures seen now and then on powernv8.)
+ *
  * Known: on QEMU's emulated POWER8 a vcore's second thread cannot run
  * guest code, under kvm-hv as under kvm_hv_rs: QEMU keeps SDR1 and LPIDR
  * per thread (helper_store_sdr1/_lpidr write only the calling thread),
@@ -59,6 +76,12 @@
 #define H_PROD		0xe8
 #define H_DONE		0x7011
 #define CEDER_ADDR	(CODE_ADDR + 0x100)
+#define ILLEGAL_ADDR	(CODE_ADDR + 0x200)
+#define SPR_DEC		22
+#define SRR1_PROGILL	(1UL << 19)
+
+/* lis rt,si (addis rt,0,si) */
+static inline uint32_t lis(int rt, uint16_t si) { return 0x3c000000 | rt << 21 | si; }
 
 struct variant {
 	const char *name;
@@ -73,6 +96,19 @@ static const struct variant variants[] = {
 
 /* The vcpu id the prodder's guest code prods. */
 static int prod_target;
+
+/*
+ * The decrementer interrupt (0x900) moves the decrementer DEC_FAR away and
+ * cedes again, at CEDER_ADDR.
+ */
+static void write_dec_recede(uint32_t *mem)
+{
+	uint32_t *p = mem + 0x900 / 4;
+
+	*p++ = lis(3, DEC_FAR >> 16);
+	*p++ = mtspr(SPR_DEC, 3);
+	*p = b(CEDER_ADDR - 0x908);
+}
 
 static void write_guest(uint32_t *mem)
 {
@@ -89,6 +125,7 @@ static void write_guest(uint32_t *mem)
 
 	/* The ceder: cede, report the result. */
 	write_cede(mem + CEDER_ADDR / 4);
+	write_dec_recede(mem);
 }
 
 struct ceder {
@@ -125,8 +162,9 @@ static char thread_state(pid_t tid)
 /*
  * Waits up to 30 s until thread `tid` sleeps (state S); 0 when it does. (An
  * emulated four-CPU POWER8 on a loaded machine took over 10 s once.) If it
- * does not, says where it is: its state, and its kernel stack where the
- * kernel has /proc/TID/stack.
+ * does not, says where it is: its state, /proc/TID/stat (field 39: the CPU
+ * it last ran on), its wchan, and its kernel stack where the kernel has
+ * /proc/TID/stack.
  */
 static int wait_asleep(pid_t tid)
 {
@@ -136,9 +174,15 @@ static int wait_asleep(pid_t tid)
 	for (i = 0; i < 3000; i++) {
 		if (thread_state(tid) == 'S')
 			return 0;
+		if (i == 500)
+			diag("thread %d: not asleep after 5 s", tid);
 		usleep(10 * 1000);
 	}
 	diag("thread %d: state %c", tid, thread_state(tid));
+	if (read_proc(tid, "stat", stack, sizeof(stack)) > 0)
+		diag("  stat: %s", stack);
+	if (read_proc(tid, "wchan", stack, sizeof(stack)) > 0)
+		diag("  wchan: %s", stack);
 	if (read_proc(tid, "stack", stack, sizeof(stack)) > 0)
 		for (line = strtok_r(stack, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 			diag("  %s", line);
@@ -257,6 +301,7 @@ out:
 static void write_ceder_only(uint32_t *mem)
 {
 	write_cede(mem + CEDER_ADDR / 4);
+	write_dec_recede(mem);
 	mem[CODE_ADDR / 4] = li(3, H_READY);
 	mem[CODE_ADDR / 4 + 1] = SC1;
 	mem[CODE_ADDR / 4 + 2] = b(0);
@@ -307,11 +352,83 @@ out:
 	vm_close(&v);
 }
 
+/* vcpu 0 reports ready; ILLEGAL_ADDR holds an illegal instruction (0). */
+static void write_illegal(uint32_t *mem)
+{
+	mem[CODE_ADDR / 4] = li(3, H_READY);
+	mem[CODE_ADDR / 4 + 1] = SC1;
+	mem[CODE_ADDR / 4 + 2] = b(0);
+	mem[ILLEGAL_ADDR / 4] = 0;
+}
+
+static void test_second_vcpu_le(int kvm, enum mmu mmu, const char *skip)
+{
+	struct vm v = VM_INIT(kvm);
+	struct verdict vd = { 0 };
+	struct kvm_run *run1 = NULL;
+	struct kvm_regs regs;
+	uint64_t *a;
+	int vcpu0, vcpu1 = -1, smt, r;
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s_second_vcpu_le_interrupt", mmu_name[mmu]);
+	if (skip) {
+		result(1, name, skip);
+		return;
+	}
+	/* vm_create makes vcpu 0 and sets its LPCR[ILE]; vcpu 1 comes after. */
+	if (vm_create(&v, mmu, 1, write_illegal)) {
+		fail(&vd, "no VM: %s", strerror(errno));
+		goto out;
+	}
+	smt = ioctl(v.vm, KVM_CHECK_EXTENSION, KVM_CAP_PPC_SMT);
+	if (smt > 1 && !getenv("kvm_hv_rs_p8_smt")) {
+		vm_close(&v);
+		result(1, name, "known: this QEMU keeps POWER8's SDR1/LPIDR per thread, so a vcore's thread 1 cannot enter a guest (qemu/patches/0001)");
+		return;
+	}
+	if (vcpu_create(&v, 1, 1, &vcpu1, &run1) ||
+	    vcpu_place(vcpu1, ILLEGAL_ADDR, GUEST_MSR, DEC_FAR)) {
+		fail(&vd, "vcpu 1: %s", strerror(errno));
+		goto out;
+	}
+	vcpu0 = v.vcpu;
+	v.vcpu = vcpu1;
+	r = run(&v);
+	v.vcpu = vcpu0;
+	a = run1->papr_hcall.args;
+	if (r || run1->exit_reason != KVM_EXIT_PAPR_HCALL ||
+	    run1->papr_hcall.nr != H_VECTOR + 0x700) {
+		fail(&vd, "vcpu 1: KVM_RUN %d (%s), exit_reason %u, hcall 0x%llx; want hcall 0x%x "
+		     "(the program interrupt's vector)", r, r ? strerror(-r) : "ok",
+		     run1->exit_reason, (unsigned long long)run1->papr_hcall.nr, H_VECTOR + 0x700);
+		if (!ioctl(vcpu1, KVM_GET_REGS, &regs))
+			diag("vcpu 1: pc 0x%llx msr 0x%llx srr0 0x%llx srr1 0x%llx",
+			     (unsigned long long)regs.pc, (unsigned long long)regs.msr,
+			     (unsigned long long)regs.srr0, (unsigned long long)regs.srr1);
+	} else {
+		/* The vector's hcall: r5 = SRR0, r6 = SRR1, r7 = its MSR. */
+		if (a[1] != ILLEGAL_ADDR || !(a[2] & SRR1_PROGILL))
+			fail(&vd, "SRR0 0x%llx SRR1 0x%llx, want 0x%lx and an illegal instruction",
+			     (unsigned long long)a[1], (unsigned long long)a[2], ILLEGAL_ADDR);
+		if (!(a[3] & MSR_LE))
+			fail(&vd, "the vector ran with MSR 0x%llx: big-endian",
+			     (unsigned long long)a[3]);
+	}
+out:
+	report(&vd, name);
+	if (run1)
+		munmap(run1, v.run_size);
+	if (vcpu1 >= 0)
+		close(vcpu1);
+	vm_close(&v);
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
 	int n = sizeof(variants) / sizeof(variants[0]);
-	int kvm = ktap_begin(argc > 1 ? argv[1] : "smp", 2 * (n + 1));
+	int kvm = ktap_begin(argc > 1 ? argv[1] : "smp", 2 * (n + 2));
 	int i;
 
 	if (kvm < 0)
@@ -323,6 +440,8 @@ int main(int argc, char **argv)
 		test_one(kvm, MMU_HPT, NULL, &variants[i]);
 	test_teardown(kvm, MMU_RADIX, mmu_skip(kvm, MMU_RADIX));
 	test_teardown(kvm, MMU_HPT, NULL);
+	test_second_vcpu_le(kvm, MMU_RADIX, mmu_skip(kvm, MMU_RADIX));
+	test_second_vcpu_le(kvm, MMU_HPT, NULL);
 	close(kvm);
 	return failed ? 1 : 0;
 }
