@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Boot one emulated POWER host and run tests/init.sh's scenarios on it.
 #
-#   run-qemu.sh MACHINE [check|run|bench|profile|vmm|kselftest]
+#   run-qemu.sh MACHINE [check|run|bench|profile|vmm|kselftest|repeat]
 #
 # MACHINE: powernv8, powernv9, powernv9-hpt (HPT host: disable_radix),
 # powernv9-nocma (no KVM CMA area: kvm_cma_resv_ratio=0), powernv9-cma1
@@ -19,9 +19,12 @@
 #
 # KVM_HV_RS_KERNEL=debug boots the debug kernel (build-kernel.sh debug) with
 # $OUT/initramfs-debug.cpio; tests/init.sh then also checks its detectors.
+#
+# repeat mode runs guest tests again and again (tests/init.sh says how);
+# KVM_HV_RS_MONITOR=PATH adds a QEMU monitor on that Unix socket.
 source "$(dirname "$0")/lib.sh"
 
-machine=${1:?usage: run-qemu.sh MACHINE [check|run|bench|profile|vmm|kselftest]}
+machine=${1:?usage: run-qemu.sh MACHINE [check|run|bench|profile|vmm|kselftest|repeat]}
 mode=${2:-check}
 TIMEOUT=${KVM_HV_RS_TIMEOUT:-900}
 mem=2G
@@ -79,6 +82,7 @@ if [ "$mode" = profile ]; then
 	append="${append/kvm_hv_rs_test=profile/kvm_hv_rs_test=bench} BENCH_PROFILE=${KVM_HV_RS_PROFILE_ROW:-1}"
 fi
 case $mode in bench|profile) args+=(-icount shift=0,sleep=off) ;; esac
+[ -z "${KVM_HV_RS_MONITOR:-}" ] || args+=(-monitor "unix:$KVM_HV_RS_MONITOR,server,nowait")
 log=${KVM_HV_RS_CONSOLE:-$OUT/console-$machine.log}
 cmd=(timeout --foreground -k 10 "$TIMEOUT" "$qemu" "${args[@]}" -smp "$smp" -m $mem
 	-nographic -no-reboot -kernel "$OBJ/vmlinux" -initrd "$initrd"

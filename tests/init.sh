@@ -21,6 +21,11 @@
 #                          under both modules
 #   fuzz_cases=N           check mode: also N fuzzer cases (tests/fuzz/fuzz.c)
 #   kvm_hv_rs_kernel=debug the debug kernel's tests (scripts/check.sh)
+#   kvm_hv_rs_test=repeat  one guest test again and again, to catch a rare
+#                          failure: repeat=smp (tests/guest programs, run
+#                          in turn: repeat="interrupts smp"), repeat_n=20,
+#                          repeat_module=kvm_hv|kvm_hv_rs; prints each
+#                          failed run and "repeat: N runs, F failed"
 #
 # The module-lifecycle scenarios need the run path untouched by earlier
 # tests, so their order matters: C first, then kvm_hv_rs, then the refusals.
@@ -820,6 +825,28 @@ bench)
 	bench_all
 	echo "kvm_hv_rs-test: dmesg"
 	dmesg
+	;;
+repeat)
+	p8_secondaries_offline >/dev/null || echo "repeat-error: secondaries stay online"
+	modprobe kvm_hv && modprobe "${repeat_module:-kvm_hv}" || echo "repeat-error: modprobe"
+	# repeat_trace=N (a kernel with tracepoints): each run's first kvm_hv
+	# events are kept (the buffer stops when full); N lines of them are
+	# shown when it fails. (It slows the runs down.)
+	t=/sys/kernel/tracing
+	if [ -n "${repeat_trace:-}" ] && [ -d $t/events/kvm_hv ]; then
+		echo 0 >$t/options/overwrite; echo 1 >$t/events/kvm_hv/enable
+	else t=; fi
+	nfail=0
+	for i in $(seq "${repeat_n:-20}"); do
+		for prog in ${repeat:-smp}; do
+			[ -z "$t" ] || { echo 0 >$t/tracing_on; echo >$t/trace; echo 1 >$t/tracing_on; }
+			out=$("$prog" "repeat.$i" 2>&1) && continue
+			nfail=$((nfail + 1))
+			echo "repeat-fail $i $prog"; echo "$out"; dmesg -c
+			[ -z "$t" ] || { echo 0 >$t/tracing_on; head -n "$repeat_trace" $t/trace; }
+		done
+	done
+	echo "repeat: ${repeat_n:-20} runs, $nfail failed"
 	;;
 fuzz)
 	fuzz_all
