@@ -191,6 +191,16 @@ static int wait_asleep(pid_t tid)
 
 static void on_usr1(int sig) { (void)sig; }
 
+/* Closes v's VM and its second vcpu (fd, or -1; run, or NULL). */
+static void vm_close_two(struct vm *v, int fd, struct kvm_run *run)
+{
+	if (run)
+		munmap(run, v->run_size);
+	if (fd >= 0)
+		close(fd);
+	vm_close(v);
+}
+
 static void *ceder_thread(void *arg)
 {
 	struct ceder *c = arg;
@@ -290,11 +300,7 @@ static void test_one(int kvm, enum mmu mmu, const char *skip, const struct varia
 	check_exit(&vd, who, c.r, c.run, H_READY);
 out:
 	report(&vd, name);
-	if (other_run)
-		munmap(other_run, v.run_size);
-	if (other >= 0)
-		close(other);
-	vm_close(&v);
+	vm_close_two(&v, other, other_run);
 }
 
 /* Puts the ceder code in a fresh VM's memory. */
@@ -417,11 +423,7 @@ static void test_second_vcpu_le(int kvm, enum mmu mmu, const char *skip)
 	}
 out:
 	report(&vd, name);
-	if (run1)
-		munmap(run1, v.run_size);
-	if (vcpu1 >= 0)
-		close(vcpu1);
-	vm_close(&v);
+	vm_close_two(&v, vcpu1, run1);
 }
 
 int main(int argc, char **argv)
