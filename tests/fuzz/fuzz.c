@@ -18,8 +18,9 @@
  *                                  and FUZZ_LOAD_B are set
  *
  * A case is derived from (SEED, case number) alone: the guest MMU (radix if
- * the host offers it, then HPT, alternating by case), the initial GPRs, CR,
- * XER, LR, CTR, SRR0/1 and MSR (problem state, external interrupts,
+ * the host offers it, then HPT, alternating by case; always radix on a host
+ * without HPT guests, such as a pseries host), the initial GPRs, CR, XER,
+ * LR, CTR, SRR0/1 and MSR (problem state, external interrupts,
  * translation, sometimes big-endian), whether userspace queues an external
  * interrupt before the first entry, and a program of 1 to 8 pieces, each
  * one of:
@@ -160,7 +161,7 @@ struct fcase {
 	int n;
 };
 
-static int have_radix, have_v3;
+static int have_radix, have_hpt, have_v3;
 static const struct kvm_ppc_mmuv3_cfg mmu_cfg[2] = {
 	[MMU_RADIX] = { .flags = KVM_PPC_MMUV3_RADIX | KVM_PPC_MMUV3_GTSE, .process_table = PATB_GR },
 };
@@ -177,7 +178,7 @@ static void make_case(struct fcase *c, uint64_t seed, uint64_t idx)
 	if (!r.s)
 		r.s = 1;
 	memset(c, 0, sizeof(*c));
-	c->mmu = have_radix && !(idx & 1) ? MMU_RADIX : MMU_HPT;
+	c->mmu = have_radix && (!(idx & 1) || !have_hpt) ? MMU_RADIX : MMU_HPT;
 	for (i = 0; i < 32; i++)
 		c->regs.gpr[i] = below(&r, 4) ? PICK(&r, values) : next(&r);
 	c->regs.gpr[1] = SCRATCH + 0x8000;
@@ -610,6 +611,7 @@ int main(int argc, char **argv)
 	}
 	have_radix = ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_PPC_MMU_RADIX) > 0;
 	have_v3 = have_radix || ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_PPC_MMU_HASH_V3) > 0;
+	have_hpt = !mmu_skip(kvm, MMU_HPT);
 	/*
 	 * One host CPU: what the guest's translations leave cached, and which
 	 * CPU's registers it reads, is then the same from run to run.

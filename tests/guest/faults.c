@@ -562,8 +562,8 @@ int main(int argc, char **argv)
 	test_op(kvm, first, CREATE_VM, pass, skip);
 	test_op(kvm, first, CREATE_VCPU, pass, skip);
 	test_op(kvm, MMU_RADIX, FIRST_RUN, pass, skip ? skip : mmu_skip(kvm, MMU_RADIX));
-	test_op(kvm, MMU_HPT, ALLOCATE_HTAB, pass, skip);
-	test_op(kvm, MMU_HPT, FIRST_RUN, pass, skip);
+	test_op(kvm, MMU_HPT, ALLOCATE_HTAB, pass, skip ? skip : mmu_skip(kvm, MMU_HPT));
+	test_op(kvm, MMU_HPT, FIRST_RUN, pass, skip ? skip : mmu_skip(kvm, MMU_HPT));
 	close(kvm);
 	return failed ? 1 : 0;
 }

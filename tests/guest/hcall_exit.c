@@ -17,7 +17,9 @@
  *
  * It also checks that KVM_RUN on a vcpu without PAPR enabled fails with
  * -EINVAL and KVM_EXIT_INTERNAL_ERROR, and with a signal pending fails with
- * -EINTR and KVM_EXIT_INTR without entering the guest.
+ * -EINTR and KVM_EXIT_INTR without entering the guest (these two run an HPT
+ * guest, or a radix one on a host without HPT guests), and that a host
+ * offering radix guests only refuses an HPT guest (hpt_refused).
  *
  * Output is KTAP, indented as a subtest of the harness's KTAP; the exit
  * status is 0 when every test passed or was skipped.
@@ -229,7 +231,7 @@ close:
 static void test_insane(int kvm)
 {
 	struct vm v = VM_INIT(kvm);
-	int ok = hcall_vm_create(&v, MMU_HPT, 0) == 0;
+	int ok = hcall_vm_create(&v, mmu_any(kvm), 0) == 0;
 
 	if (ok) {
 		int r = run(&v);
@@ -256,7 +258,7 @@ static void test_signal(int kvm)
 	struct { struct kvm_signal_mask m; uint8_t set[8]; } mask = { .m.len = 8 };
 	struct kvm_regs regs;
 	sigset_t usr1, old;
-	int ok = hcall_vm_create(&v, MMU_HPT, 1) == 0;
+	int ok = hcall_vm_create(&v, mmu_any(kvm), 1) == 0;
 
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
@@ -281,6 +283,40 @@ static void test_signal(int kvm)
 	vm_close(&v);
 }
 
+/*
+ * A host that offers radix guests only (a pseries host) must refuse an HPT
+ * guest: KVM_PPC_CONFIGURE_V3_MMU without RADIX with EINVAL, and
+ * KVM_PPC_ALLOCATE_HTAB with EOPNOTSUPP. The errnos are printed either way,
+ * so that two modules' outputs compare.
+ */
+static void test_hpt_refused(int kvm)
+{
+	struct kvm_ppc_mmuv3_cfg cfg = { .flags = 0 };
+	uint32_t order = 18;
+	int vm, ok = 1, e_cfg = 0, e_htab = 0;
+
+	if (!mmu_skip(kvm, MMU_HPT)) {
+		result(1, "hpt_refused", "HPT guests supported on this host");
+		return;
+	}
+	vm = ioctl(kvm, KVM_CREATE_VM, KVM_VM_PPC_HV);
+	if (vm < 0) {
+		diag("KVM_CREATE_VM: %s", strerror(errno));
+		result(0, "hpt_refused", NULL);
+		return;
+	}
+	if (ioctl(vm, KVM_PPC_CONFIGURE_V3_MMU, &cfg))
+		e_cfg = errno;
+	if (ioctl(vm, KVM_PPC_ALLOCATE_HTAB, &order))
+		e_htab = errno;
+	diag("KVM_PPC_CONFIGURE_V3_MMU(hpt): %s, KVM_PPC_ALLOCATE_HTAB(18): %s",
+	     e_cfg ? strerror(e_cfg) : "success", e_htab ? strerror(e_htab) : "success");
+	CHECK(e_cfg == EINVAL, "KVM_PPC_CONFIGURE_V3_MMU(hpt): want EINVAL");
+	CHECK(e_htab == EOPNOTSUPP, "KVM_PPC_ALLOCATE_HTAB(18): want EOPNOTSUPP");
+	result(ok, "hpt_refused", NULL);
+	close(vm);
+}
+
 int main(int argc, char **argv)
 {
 	int kvm;
@@ -290,7 +326,7 @@ int main(int argc, char **argv)
 		argv++;
 		argc--;
 	}
-	kvm = ktap_begin(argc > 1 ? argv[1] : "hcall_exit", 12);
+	kvm = ktap_begin(argc > 1 ? argv[1] : "hcall_exit", 13);
 	if (kvm < 0)
 		return 1;
 	diag("host: radix guests %s, ISA v3 HPT guests %s",
@@ -298,9 +334,10 @@ int main(int argc, char **argv)
 	     ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_PPC_MMU_HASH_V3) > 0 ? "yes" : "no");
 
 	test_mmu(kvm, MMU_RADIX, mmu_skip(kvm, MMU_RADIX));
-	test_mmu(kvm, MMU_HPT, NULL);
+	test_mmu(kvm, MMU_HPT, mmu_skip(kvm, MMU_HPT));
 	test_insane(kvm);
 	test_signal(kvm);
+	test_hpt_refused(kvm);
 	close(kvm);
 	return failed ? 1 : 0;
 }

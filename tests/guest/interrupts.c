@@ -237,7 +237,7 @@ int main(int argc, char **argv)
 	if (kvm < 0)
 		return 1;
 	test_mmu(kvm, MMU_RADIX, mmu_skip(kvm, MMU_RADIX));
-	test_mmu(kvm, MMU_HPT, NULL);
+	test_mmu(kvm, MMU_HPT, mmu_skip(kvm, MMU_HPT));
 	close(kvm);
 	return failed ? 1 : 0;
 }

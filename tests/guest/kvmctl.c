@@ -21,7 +21,9 @@
  *                    until it is drained; a 16 MiB HPT on a hash host
  *                    (the PMD size there, a THP order) goes to one.
  *
- * Exit status 0 on success; on failure the reason goes to stderr.
+ * Exit status 0 on success; on failure the reason goes to stderr. hold-hpt
+ * and alloc-htab-busy exit with 4 (kselftest's skip) on a host that offers
+ * radix guests only (a pseries host): there is no HPT guest to run.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -50,6 +52,16 @@ static const uint32_t hcall_guest[] = {
 	0x48000000,	/* b . */
 };
 static const uint32_t spin_guest[] = { 0x48000000 };	/* b . */
+
+/* 1, said on stderr, if the host offers radix guests only (a pseries host). */
+static int no_hpt_guests(int kvm)
+{
+	if (ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_PPC_MMU_RADIX) <= 0 ||
+	    ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_PPC_MMU_HASH_V3) > 0)
+		return 0;
+	fprintf(stderr, "kvmctl: no HPT guests on this host (radix only, as on a pseries host)\n");
+	return 1;
+}
 
 /* Makes the VM an HPT guest running `code` (at 0x1000, real mode, LE). */
 static struct kvm_run *setup_hpt_guest(int kvm, int vm, int vcpu, const uint32_t *code, int n)
@@ -113,6 +125,8 @@ static int alloc_htab_busy(void)
 	int kvm, vm, vcpu, r;
 
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm >= 0 && no_hpt_guests(kvm))
+		return 4;
 	vm = kvm < 0 ? -1 : ioctl(kvm, KVM_CREATE_VM, KVM_VM_PPC_HV);
 	vcpu = vm < 0 ? -1 : ioctl(vm, KVM_CREATE_VCPU, 0);
 	if (vcpu < 0 || !setup_hpt_guest(kvm, vm, vcpu, spin_guest, 1))
@@ -138,6 +152,8 @@ static int hold(int hpt)
 		fprintf(stderr, "kvmctl: open /dev/kvm: %s\n", strerror(errno));
 		return 1;
 	}
+	if (hpt && no_hpt_guests(kvm))
+		return 4;
 	vm = ioctl(kvm, KVM_CREATE_VM, KVM_VM_PPC_HV);
 	if (vm < 0) {
 		fprintf(stderr, "kvmctl: KVM_CREATE_VM: %s\n", strerror(errno));

@@ -564,7 +564,7 @@ int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
 	int kvm = ktap_begin(argc > 1 ? argv[1] : "parallel", 10);
-	const char *radix_skip;
+	const char *radix_skip, *hpt_skip;
 
 	if (kvm < 0)
 		return 1;
@@ -575,16 +575,17 @@ int main(int argc, char **argv)
 		return 1;
 	*slot1 = PATTERN;
 	radix_skip = mmu_skip(kvm, MMU_RADIX);
+	hpt_skip = mmu_skip(kvm, MMU_HPT);
 	test_one(kvm, MMU_RADIX, VCPUS_PARALLEL, radix_skip);
 	test_one(kvm, MMU_RADIX, MIGRATE, radix_skip);
 	test_one(kvm, MMU_RADIX, SEVERAL_VMS, radix_skip);
 	test_one(kvm, MMU_RADIX, SLOT_RACE, radix_skip);
 	test_kill(kvm, MMU_RADIX, radix_skip);
-	test_one(kvm, MMU_HPT, VCPUS_PARALLEL, NULL);
-	test_one(kvm, MMU_HPT, MIGRATE, NULL);
-	test_one(kvm, MMU_HPT, SEVERAL_VMS, NULL);
-	test_one(kvm, MMU_HPT, HTAB_RACE, NULL);
-	test_kill(kvm, MMU_HPT, NULL);
+	test_one(kvm, MMU_HPT, VCPUS_PARALLEL, hpt_skip);
+	test_one(kvm, MMU_HPT, MIGRATE, hpt_skip);
+	test_one(kvm, MMU_HPT, SEVERAL_VMS, hpt_skip);
+	test_one(kvm, MMU_HPT, HTAB_RACE, hpt_skip);
+	test_kill(kvm, MMU_HPT, hpt_skip);
 	close(kvm);
 	return failed ? 1 : 0;
 }

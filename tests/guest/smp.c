@@ -439,11 +439,11 @@ int main(int argc, char **argv)
 	for (i = 0; i < n; i++)
 		test_one(kvm, MMU_RADIX, mmu_skip(kvm, MMU_RADIX), &variants[i]);
 	for (i = 0; i < n; i++)
-		test_one(kvm, MMU_HPT, NULL, &variants[i]);
+		test_one(kvm, MMU_HPT, mmu_skip(kvm, MMU_HPT), &variants[i]);
 	test_teardown(kvm, MMU_RADIX, mmu_skip(kvm, MMU_RADIX));
-	test_teardown(kvm, MMU_HPT, NULL);
+	test_teardown(kvm, MMU_HPT, mmu_skip(kvm, MMU_HPT));
 	test_second_vcpu_le(kvm, MMU_RADIX, mmu_skip(kvm, MMU_RADIX));
-	test_second_vcpu_le(kvm, MMU_HPT, NULL);
+	test_second_vcpu_le(kvm, MMU_HPT, mmu_skip(kvm, MMU_HPT));
 	close(kvm);
 	return failed ? 1 : 0;
 }

@@ -710,7 +710,7 @@ int main(int argc, char **argv)
 	host_set();
 	host_read(&host_want);
 	test_mmu(kvm, MMU_RADIX, mmu_skip(kvm, MMU_RADIX));
-	test_mmu(kvm, MMU_HPT, NULL);
+	test_mmu(kvm, MMU_HPT, mmu_skip(kvm, MMU_HPT));
 	close(kvm);
 	return failed ? 1 : 0;
 }

@@ -213,12 +213,32 @@ static inline void write_vectors(uint32_t *mem)
 enum mmu { MMU_RADIX, MMU_HPT };
 static const char *const mmu_name[] = { "radix", "hpt" };
 
-/* Which guest MMU modes the host offers; NULL, or why not. */
+/*
+ * Which guest MMU modes the host offers; NULL, or why not. A POWER8 host
+ * has neither capability and runs HPT guests only; a POWER9 or later
+ * powernv host offers ISA v3 HPT guests (KVM_CAP_PPC_MMU_HASH_V3), and
+ * radix guests too when it runs radix. A host that is itself a guest (a
+ * pseries host, nested) offers radix guests only.
+ */
 static inline const char *mmu_skip(int kvm, enum mmu mmu)
 {
-	if (mmu == MMU_RADIX && ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_PPC_MMU_RADIX) <= 0)
+	int radix = ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_PPC_MMU_RADIX);
+
+	if (mmu == MMU_RADIX && radix <= 0)
 		return "no radix guests on this host";
+	if (mmu == MMU_HPT && radix > 0 &&
+	    ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_PPC_MMU_HASH_V3) <= 0)
+		return "no HPT guests on this host (radix only, as on a pseries host)";
 	return NULL;
+}
+
+/*
+ * The MMU mode of a test that needs a guest but not a particular mode: HPT,
+ * which every powernv host runs, or radix on a host without HPT guests.
+ */
+static inline enum mmu mmu_any(int kvm)
+{
+	return mmu_skip(kvm, MMU_HPT) ? MMU_RADIX : MMU_HPT;
 }
 
 /*
