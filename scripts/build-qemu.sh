@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# A qemu-system-ppc64 for the powernv8 boots: the QEMU this machine runs
-# (Debian's 10.0.2, from bookworm-backports), built from Debian's source
-# with qemu/patches/ applied. Idempotent and cached in $CACHE/qemu-p8.
+# A qemu-system-ppc64 for the powernv8 and pseries-nestedv2 boots: the QEMU
+# this machine runs (Debian's 10.0.2, from bookworm-backports), built from
+# Debian's source with qemu/patches/ applied. Idempotent and cached in
+# $CACHE/qemu-p8 (the name is older than the nested-v2 patches).
 #
 # Why: QEMU keeps SDR1 and LPIDR per thread, where POWER8 has them per core,
 # so a KVM vcore's second thread cannot enter its guest (qemu/patches/0001
-# says more); and a napping POWER8 thread can report a wake-up LPCR[PECE]
-# does not enable, and spin (0002). Only the powernv8 boots use this binary
-# (run-qemu.sh), with the installed QEMU's firmware (-L /usr/share/qemu).
+# says more); a napping POWER8 thread can report a wake-up LPCR[PECE] does
+# not enable, and spin (0002). Its nested API v2 (cap-nested-papr) aborts on
+# vcpu ids created out of order (0003), runs L2s with MSR[ME] clear (0004),
+# and TCG ignores LPCR[MER], so an L2's external interrupts never arrive
+# (0005). Only those boots use this binary (run-qemu.sh), with the installed
+# QEMU's firmware (-L /usr/share/qemu).
 source "$(dirname "$0")/lib.sh"
 
 VER=10.0.2
@@ -64,4 +68,4 @@ run_logged "QEMU build" "$LOGDIR/qemu-build.log" ninja -C "$src/build" qemu-syst
 cp "$src/build/qemu-system-ppc64" "$BIN"
 rm -rf "$src"
 echo "$stamp" >"$DIR/stamp"
-say "QEMU for powernv8: $BIN ($("$BIN" --version | head -n 1))"
+say "QEMU for powernv8 and pseries-nestedv2: $BIN ($("$BIN" --version | head -n 1))"
