@@ -7,7 +7,9 @@
 # MACHINE: powernv8, powernv9, powernv9-hpt (HPT host: disable_radix),
 # powernv9-nocma (no KVM CMA area: kvm_cma_resv_ratio=0), powernv9-cma1
 # (a CMA area with room for one default HPT: kvm_cma_resv_ratio=1),
-# powernv10. The console goes to $OUT/console-MACHINE.log; in run mode it
+# powernv10; pseries-nestedv2 (POWER11), pseries-nestedv2-p10 and
+# pseries-nestedv1 (POWER9), pseries hosts running KVM through PAPR's
+# nested API v2 or v1. The console goes to $OUT/console-MACHINE.log; in run mode it
 # is also shown. Exits with QEMU's status (124: timed out).
 #
 # bench mode runs QEMU with -icount shift=0,sleep=off (one nanosecond of
@@ -71,7 +73,25 @@ powernv9-hpt) args=(-M powernv9 -cpu power9); append+=" disable_radix" ;;
 powernv9-nocma) args=(-M powernv9 -cpu power9); append+=" kvm_cma_resv_ratio=0" ;;
 powernv9-cma1) args=(-M powernv9 -cpu power9); append+=" kvm_cma_resv_ratio=1" ;;
 powernv10) args=(-M powernv10 -cpu power10) ;;
-*) die "unknown machine '$machine' (powernv8, powernv9, powernv9-hpt, powernv9-nocma, powernv9-cma1, powernv10)" ;;
+# pseries hosts: the host is a guest of QEMU's outer hypervisor, and runs its
+# own guests through PAPR's nested API, v2 (H_GUEST_*: as in a PowerVM LPAR)
+# or v1 (H_ENTER_NESTED). One thread per core: TCG has no nested-HV with SMT.
+# The v2 hosts need qemu/patches 0003-0005 (scripts/build-qemu.sh): without
+# them QEMU aborts when a VM's vcpu ids are not created in order, runs every
+# L2 with MSR[ME] clear, and never delivers an L2's external interrupt
+# (TCG ignores LPCR[MER]). POWER11 is what IBM ships KVM-in-an-LPAR on;
+# pseries-nestedv2-p10 is the same host with a POWER10.
+pseries-nestedv2|pseries-nestedv2-p10)
+	cpu=power11
+	[ "$machine" = pseries-nestedv2 ] || cpu=power10
+	args=(-M pseries,cap-nested-papr=on,x-vof=on -cpu $cpu -vga none)
+	[ -x "$CACHE/qemu-p8/qemu-system-ppc64" ] ||
+		die "$machine needs the patched QEMU: run scripts/build-qemu.sh"
+	qemu=$CACHE/qemu-p8/qemu-system-ppc64
+	args+=(-L /usr/share/qemu)
+	;;
+pseries-nestedv1) args=(-M pseries,cap-nested-hv=on,x-vof=on -cpu power9 -vga none) ;;
+*) die "unknown machine '$machine' (powernv8, powernv9, powernv9-hpt, powernv9-nocma, powernv9-cma1, powernv10, pseries-nestedv2, pseries-nestedv2-p10, pseries-nestedv1)" ;;
 esac
 # profile: bench under QEMU's translation log, driven through stdio and a
 # monitor socket in $KVM_HV_RS_PROFILE_DIR (scripts/bench-profile.py), for
