@@ -48,6 +48,18 @@
 #define SRR1_MSR_BITS	(~0x783f0000UL)
 #define TESTS_PER_MMU	7
 
+/*
+ * Under the nested API v2 kvm-hv does not deliver a pending external
+ * interrupt itself: it passes LPCR[MER] to the L0 (kvmhv_run_single_vcpu(),
+ * kvmppc_book3s_irqprio_deliver()) and cannot tell whether the L2 took it.
+ * A one-shot interrupt (KVM_INTERRUPT_SET) then stays pending, and is taken
+ * again at each entry with EE on until KVM_INTERRUPT_UNSET, as a level one
+ * is. Both modules run that C; the step checks that it is so.
+ */
+#define ONESHOT_V2	"known: under the nested API v2 a one-shot external interrupt is " \
+			"delivered again until KVM_INTERRUPT_UNSET (kvm-hv passes LPCR[MER] " \
+			"to the L0 and cannot tell when the guest took it)"
+
 static void write_guest(uint32_t *mem)
 {
 	uint32_t *p = mem + CODE_ADDR / 4;
@@ -183,6 +195,7 @@ static void test_mmu(int kvm, enum mmu mmu, const char *skip)
 	};
 	struct verdict vd[TESTS_PER_MMU] = { 0 };
 	struct vm v = VM_INIT(kvm);
+	int nestedv2 = host_nestedv2();
 	char t[64];
 	int i;
 
@@ -203,7 +216,11 @@ static void test_mmu(int kvm, enum mmu mmu, const char *skip)
 	if (irq_line(&v, KVM_INTERRUPT_SET))
 		fail(&vd[0], "KVM_INTERRUPT_SET: %s", strerror(errno));
 	expect(&vd[0], &v, "oneshot, EE on", CODE_ADDR, MSR_EE, 0x500, CODE_ADDR, 0);
-	expect(&vd[0], &v, "oneshot, again", CODE_ADDR, MSR_EE, 0, 0, 0);
+	if (nestedv2)
+		expect(&vd[0], &v, "oneshot, again (nested v2)", CODE_ADDR, MSR_EE, 0x500,
+		       CODE_ADDR, 0);
+	else
+		expect(&vd[0], &v, "oneshot, again", CODE_ADDR, MSR_EE, 0, 0, 0);
 
 	if (irq_line(&v, KVM_INTERRUPT_SET_LEVEL))
 		fail(&vd[1], "KVM_INTERRUPT_SET_LEVEL: %s", strerror(errno));
@@ -225,7 +242,7 @@ static void test_mmu(int kvm, enum mmu mmu, const char *skip)
 out:
 	for (i = 0; i < TESTS_PER_MMU; i++) {
 		snprintf(t, sizeof(t), "%s_%s", mmu_name[mmu], names[i]);
-		report(&vd[i], t);
+		report_known(&vd[i], t, i == 0 && nestedv2 && !vd[i].failed ? ONESHOT_V2 : NULL);
 	}
 	vm_close(&v);
 }

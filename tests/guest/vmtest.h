@@ -233,6 +233,19 @@ static inline const char *mmu_skip(int kvm, enum mmu mmu)
 }
 
 /*
+ * Is this host a pseries host on PAPR's nested API v2 (H_GUEST_*)? The boot
+ * says so: run-qemu.sh's kvm_hv_rs_machine=pseries-nestedv2* reaches init,
+ * and the tests, as an environment variable. Nothing KVM reports tells v2
+ * from v1.
+ */
+static inline int host_nestedv2(void)
+{
+	const char *m = getenv("kvm_hv_rs_machine");
+
+	return m && !strncmp(m, "pseries-nestedv2", 16);
+}
+
+/*
  * The MMU mode of a test that needs a guest but not a particular mode: HPT,
  * which every powernv host runs, or radix on a host without HPT guests.
  */

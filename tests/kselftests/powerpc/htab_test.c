@@ -33,6 +33,12 @@ int main(int argc, char *argv[])
 	struct kvm_vm *vm;
 
 	TEST_REQUIRE(kvm_has_cap(KVM_CAP_PPC_ALLOC_HTAB));
+	/*
+	 * A host with radix guests only (a pseries host, nested) refuses
+	 * every order with EOPNOTSUPP; tests/guest/hcall_exit.c checks that.
+	 */
+	TEST_REQUIRE(!kvm_has_cap(KVM_CAP_PPC_MMU_RADIX) ||
+		     kvm_has_cap(KVM_CAP_PPC_MMU_HASH_V3));
 
 	vm = vm_create_barebones();
 	expect(vm, 17, EINVAL);		/* below PPC_MIN_HPT_ORDER */
