@@ -7,14 +7,15 @@
 # one (kvm_cma_resv_ratio=0, so HPTs come from the page allocator), all
 # under -icount shift=0,sleep=off; each boot measures kvm-hv, then
 # kvm_hv_rs (tests/guest/bench.c). Prints the table and writes it to
-# Documentation/bench-results.txt.
+# Documentation/bench-results.txt. A pseries host (pseries-nestedv1, -v2)
+# has no HPT guests and no KVM CMA area: it boots BOOTS times, once each.
 #
 #   KVM_HV_RS_BENCH_MACHINES="powernv9"   only these hosts
 #   KVM_HV_RS_BENCH_BOOTS=5               boots per machine and allocator
 #   KVM_HV_RS_BENCH_OUT=FILE              write the table there instead
 source "$(dirname "$0")/lib.sh"
 
-MACHINES=(${KVM_HV_RS_BENCH_MACHINES:-powernv8 powernv9 powernv10})
+MACHINES=(${KVM_HV_RS_BENCH_MACHINES:-powernv8 powernv9 powernv10 pseries-nestedv1 pseries-nestedv2})
 BOOTS=${KVM_HV_RS_BENCH_BOOTS:-3}
 RESULTS=${KVM_HV_RS_BENCH_OUT:-$TOP/Documentation/bench-results.txt}
 
@@ -26,10 +27,12 @@ rm -f "$OUT"/bench-*.log
 logs=()
 for m in "${MACHINES[@]}"; do
 	for b in $(seq "$BOOTS"); do
-		for alloc in cma buddy; do
+		allocs="cma buddy"
+		case $m in pseries-*) allocs=nested ;; esac
+		for alloc in $allocs; do
 			log=$OUT/bench-$m-$alloc-$b.log
 			append=
-			[ $alloc = cma ] || append=kvm_cma_resv_ratio=0
+			[ $alloc != buddy ] || append=kvm_cma_resv_ratio=0
 			t=$SECONDS
 			rc=0
 			KVM_HV_RS_CONSOLE=$log KVM_HV_RS_APPEND=$append \

@@ -48,8 +48,13 @@ def parse(spec, samples, problems):
             continue
         samples.setdefault((machine, row, module), []).append(count)
         seen.add((row, module))
-    want_rows = ["first_run_hpt_buddy"] if alloc == "buddy" else [
-        r for r in ROWS if r != "first_run_hpt_buddy"]
+    if alloc == "buddy":
+        want_rows = ["first_run_hpt_buddy"]
+    elif alloc == "nested":
+        # A pseries host runs radix guests only: no HPT, no HPT allocator.
+        want_rows = ["null_hcall_radix", "kernel_hcall_radix", "vm_lifecycle"]
+    else:
+        want_rows = [r for r in ROWS if r != "first_run_hpt_buddy"]
     for row in want_rows:
         for module in MODULES:
             if (row, module) not in seen and not (row.endswith("_radix") and machine == "powernv8"):
@@ -58,7 +63,7 @@ def parse(spec, samples, problems):
 
 def table(samples):
     machines = sorted({k[0] for k in samples}, key=lambda m: (len(m), m))
-    lines = [f"{'machine':<10} {'row':<20} {'C':>10} {'Rust':>10} {'Rust/C':>7}  "
+    lines = [f"{'machine':<16} {'row':<20} {'C':>10} {'Rust':>10} {'Rust/C':>7}  "
              f"{'spread C':>8} {'spread Rust':>11}  boots"]
     for machine in machines:
         for row in ROWS:
@@ -68,7 +73,7 @@ def table(samples):
                 continue
             cm, rm = statistics.median(c), statistics.median(r)
             spread = lambda v, med: (max(v) - min(v)) / med * 100 if med else 0.0
-            lines.append(f"{machine:<10} {row:<20} {cm:>10.0f} {rm:>10.0f} {rm / cm:>7.3f}  "
+            lines.append(f"{machine:<16} {row:<20} {cm:>10.0f} {rm:>10.0f} {rm / cm:>7.3f}  "
                          f"{spread(c, cm):>7.2f}% {spread(r, rm):>10.2f}%  {min(len(c), len(r))}")
     return "\n".join(lines) + "\n"
 
