@@ -196,15 +196,19 @@ pub(crate) fn dec_is_stale(tb: u64, expires: u64, trap: u32, r3: u64) -> bool {
 /// metal; the LPCR is then left as it is), else requested through LPCR[MER]
 /// so the guest takes it once it enables EE. Without one, MER is cleared: an
 /// L1's copy of its guest's LPCR can have it set spuriously.
+///
+/// `msr` is called only on bare metal with an interrupt pending, as C reads
+/// the MSR: on a nested-v2 host reading it costs a guest state buffer
+/// round trip to L0 (`H_GUEST_GET_STATE`) at every entry.
 pub(crate) fn external_delivery(
     pending: bool,
     on_pseries: bool,
-    msr: u64,
+    msr: impl FnOnce() -> u64,
     lpcr: u64,
 ) -> (bool, u64) {
     if !pending {
         (false, lpcr & !LPCR_MER)
-    } else if !on_pseries && msr & MSR_EE != 0 {
+    } else if !on_pseries && msr() & MSR_EE != 0 {
         (true, lpcr)
     } else {
         (false, lpcr | LPCR_MER)
@@ -245,7 +249,8 @@ fn enter_and_handle<V: P9Vcpu>(v: &mut V, time_limit: u64, lpcr: u64) {
     v.claim_cpu();
 
     v.prepare_to_enter();
-    let (deliver, lpcr) = external_delivery(v.external_pending(), v.on_pseries(), v.msr(), lpcr);
+    let (pending, on_pseries) = (v.external_pending(), v.on_pseries());
+    let (deliver, lpcr) = external_delivery(pending, on_pseries, || v.msr(), lpcr);
     if deliver {
         v.inject_external();
     }
