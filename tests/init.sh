@@ -12,7 +12,8 @@
 #   kvm_hv_rs_test=vmm     Debian's QEMU boots Linux guests (scripts/vmm.sh);
 #                          vmm_modules=kvm-hv,kvm_hv_rs and
 #                          vmm_guests=radix:2,hash:2 (MMU:VCPUS) choose;
-#                          vmm_guest_append adds to the guests' command line
+#                          vmm_guest_append adds to the guests' command line,
+#                          vmm_machine to QEMU's -M (max-cpu-compat=power9)
 #   kvm_hv_rs_test=kselftest  only the KVM selftests (scripts/kselftest.sh);
 #                          ks_tests=powerpc/null_hcall_test,... chooses
 #   ks_tests=none          check mode without the KVM selftests
@@ -739,7 +740,7 @@ vmm_guest() {
 	[ "$mod" = kvm_hv_rs ] && allocs=$(hpt_allocs)
 	t0=$(date +%s)
 	rc=0
-	timeout -s KILL "${vmm_timeout:-600}" $VMM_QEMU -M pseries,accel=kvm,$VMM_CAPS -m 1536M -smp "$ncpu" \
+	timeout -s KILL "${vmm_timeout:-600}" $VMM_QEMU -M pseries,accel=kvm,$VMM_CAPS${vmm_machine:+,$vmm_machine} -m 1536M -smp "$ncpu" \
 		-object memory-backend-ram,id=m0,size=512M -object memory-backend-ram,id=m1,size=1024M \
 		-numa node,nodeid=0,memdev=m0,cpus=0-$((ncpu - 1)) -numa node,nodeid=1,memdev=m1 \
 		-nographic -vga none -nic none -no-reboot -kernel /guest/vmlinux -initrd /guest/initrd.gz \
