@@ -26,9 +26,9 @@ RESULTS=${KVM_HV_RS_BENCH_OUT:-$TOP/Documentation/bench-results.txt}
 rm -f "$OUT"/bench-*.log
 logs=()
 for m in "${MACHINES[@]}"; do
+	allocs="cma buddy"
+	case $m in pseries-*) allocs=nested ;; esac
 	for b in $(seq "$BOOTS"); do
-		allocs="cma buddy"
-		case $m in pseries-*) allocs=nested ;; esac
 		for alloc in $allocs; do
 			log=$OUT/bench-$m-$alloc-$b.log
 			append=

@@ -11,7 +11,9 @@
 # not enable, and spin (0002). Its nested API v2 (cap-nested-papr) aborts on
 # vcpu ids created out of order (0003), runs L2s with MSR[ME] clear (0004),
 # and TCG ignores LPCR[MER], so an L2's external interrupts never arrive
-# (0005). Only those boots use this binary (run-qemu.sh), with the installed
+# (0005); it saves decrementers as now - DEC, so a ceded vcpu never sleeps
+# (0006), and lets kvm-hv negotiate its capabilities once per reset, so a
+# second load of kvm-hv fails (0007). Only those boots use this binary (run-qemu.sh), with the installed
 # QEMU's firmware (-L /usr/share/qemu).
 source "$(dirname "$0")/lib.sh"
 

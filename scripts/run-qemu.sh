@@ -76,10 +76,8 @@ powernv10) args=(-M powernv10 -cpu power10) ;;
 # pseries hosts: the host is a guest of QEMU's outer hypervisor, and runs its
 # own guests through PAPR's nested API, v2 (H_GUEST_*: as in a PowerVM LPAR)
 # or v1 (H_ENTER_NESTED). One thread per core: TCG has no nested-HV with SMT.
-# The v2 hosts need qemu/patches 0003-0005 (scripts/build-qemu.sh): without
-# them QEMU aborts when a VM's vcpu ids are not created in order, runs every
-# L2 with MSR[ME] clear, and never delivers an L2's external interrupt
-# (TCG ignores LPCR[MER]). POWER11 is what IBM ships KVM-in-an-LPAR on;
+# The v2 hosts need qemu/patches 0003-0007 (scripts/build-qemu.sh, which
+# says what each fixes). POWER11 is what IBM ships KVM-in-an-LPAR on;
 # pseries-nestedv2-p10 is the same host with a POWER10.
 pseries-nestedv2|pseries-nestedv2-p10)
 	cpu=power11

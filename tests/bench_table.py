@@ -17,13 +17,13 @@ import re
 import statistics
 import sys
 
+from ktap_summary import NOT_SPLATS  # a blank pseries NVRAM at boot is no report
+
 MODULES = ("kvm-hv", "kvm_hv_rs")
 ROWS = ("null_hcall_radix", "null_hcall_hpt", "kernel_hcall_radix", "kernel_hcall_hpt",
         "first_run_hpt_cma", "first_run_hpt_buddy", "vm_lifecycle")
 BENCH = re.compile(r"^bench (\S+) (\S+) (\d+)\s*$")
 BAD = re.compile(r"WARNING:|BUG:|Oops|Call Trace|lockdep|bench-error|Kernel panic")
-# A blank pseries NVRAM at boot (tests/ktap_summary.py's NOT_SPLATS).
-NOT_BAD = re.compile(r"^WARNING: nvram corruption detected: 0-length partition$")
 
 
 def parse(spec, samples, problems):
@@ -38,7 +38,7 @@ def parse(spec, samples, problems):
     seen = set()
     for line in text.splitlines():
         line = line.strip("\r")
-        if BAD.search(line) and not NOT_BAD.match(line.strip()):
+        if BAD.search(line) and not NOT_SPLATS.match(line.strip()):
             problems.append(f"{machine} {alloc}: {line.strip()} ({log})")
         m = BENCH.match(line)
         if not m:

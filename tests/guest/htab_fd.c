@@ -63,7 +63,7 @@ int main(int argc, char **argv)
 		return 1;
 	skip = mmu_skip(kvm, MMU_HPT);
 	if (skip) {
-		for (i = 0; i < 3; i++)
+		for (i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)
 			result(1, names[i], skip);
 		close(kvm);
 		return 0;
