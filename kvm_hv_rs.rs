@@ -2,14 +2,15 @@
 
 //! A Rust implementation of the KVM-HV run path for POWER hosts (book3s_hv).
 //!
-//! The module overlays `kvm-hv.ko`: it copies kvm-hv's `struct kvmppc_ops`,
-//! replaces the members implemented in Rust, and publishes the result as
-//! `kvmppc_hv_ops` until it is unloaded. See `Documentation/design.rst`.
+//! The module is loaded instead of `kvm-hv.ko`: it registers its own
+//! `struct kvmppc_ops` with kvm.ko, with the members implemented in Rust,
+//! and links in the kvm-hv C it has not replaced yet, compiled from kvm-hv's
+//! sources (`c/`, `asm/`). See `Documentation/design.rst`.
 
+mod c;
 mod host;
 mod hpt;
 mod ops;
-mod takeover;
 mod trace;
 mod vcpu;
 mod vm;
@@ -20,14 +21,14 @@ module! {
     type: KvmHvRs,
     name: "kvm_hv_rs",
     authors: ["kvm_hv_rs developers"],
-    description: "KVM-HV run path for POWER (book3s_hv) in Rust",
+    description: "KVM on Book3S (POWER8 and later) in hypervisor mode, run path in Rust",
     license: "GPL",
 }
 
 struct KvmHvRs {
-    /// debugfs `kvm_hv_rs/ops`, which owns the installed table: on unload
-    /// the file goes first, then kvm-hv's table is published again.
-    _ops_file: Pin<KBox<debugfs::File<ops::Installed>>>,
+    /// debugfs `kvm_hv_rs/ops`, which owns the registered table: on unload
+    /// the file goes first, then the table is unregistered.
+    _ops_file: Pin<KBox<debugfs::File<ops::Registered>>>,
     /// debugfs `kvm_hv_rs/hpt_alloc`: HPTs allocated from CMA and the buddy
     /// allocator.
     _hpt_file: Pin<KBox<debugfs::File<()>>>,
@@ -37,7 +38,7 @@ struct KvmHvRs {
 impl kernel::Module for KvmHvRs {
     fn init(module: &'static ThisModule) -> Result<Self> {
         host::init();
-        let table = ops::Installed::new(module)?;
+        let table = ops::Registered::new(module)?;
         let dir = debugfs::Dir::new(c"kvm_hv_rs");
         let ops_file = KBox::pin_init(
             dir.read_callback_file(c"ops", table, &ops::describe),
@@ -47,7 +48,7 @@ impl kernel::Module for KvmHvRs {
             dir.read_callback_file(c"hpt_alloc", (), &hpt::describe_allocations),
             GFP_KERNEL,
         )?;
-        pr_info!("HV ops table installed, vcpu_run and arch_vm_ioctl in Rust\n");
+        pr_info!("HV KVM registered: vcpu_run, inject_interrupt and arch_vm_ioctl in Rust\n");
         Ok(Self {
             _ops_file: ops_file,
             _hpt_file: hpt_file,

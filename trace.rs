@@ -24,7 +24,7 @@ macro_rules! tracepoints {
             #[cfg(CONFIG_TRACEPOINTS)]
             // SAFETY: the caller's guarantee; a tracepoint has no other effect.
             unsafe {
-                bindings::$c($($arg),*)
+                crate::c::$c($($arg),*)
             };
             #[cfg(not(CONFIG_TRACEPOINTS))]
             let _ = ($($arg,)*);

@@ -9,7 +9,7 @@
 
 use super::geometry::{self, Allocated, Geometry, HptMemory, Reset, Source};
 use super::vrma::{self, PageSize, Vrma};
-use crate::host;
+use crate::{c, host};
 use core::ptr;
 use kernel::ffi::c_long;
 use kernel::{
@@ -181,14 +181,14 @@ unsafe fn map_vrma(kvm: *mut bindings::kvm) -> Result {
 
     // The HPTEs go to kvm-hv in batches: one call out of the module each.
     const BATCH: usize = 32;
-    let mut batch = [bindings::kvmhv_hpte::default(); BATCH];
+    let mut batch = [c::Hpte::default(); BATCH];
     let pages = v.pages(npages as u64, PAGE_SHIFT as u32);
     let mut first = 0;
     while first < pages {
         let n = core::cmp::min(BATCH as u64, pages - first) as usize;
         for (k, e) in batch[..n].iter_mut().enumerate() {
             let h = v.hpte(first + k as u64);
-            *e = bindings::kvmhv_hpte {
+            *e = c::Hpte {
                 index: h.index as usize,
                 v: h.v as usize,
                 r: h.r as usize,
@@ -197,7 +197,7 @@ unsafe fn map_vrma(kvm: *mut bindings::kvm) -> Result {
         let mut failed = 0;
         // SAFETY: the HPT is live and unused; every entry is one of its
         // PTEs, and `batch[..n]` is initialised.
-        let ret = unsafe { bindings::kvmhv_enter_hptes(kvm, batch.as_ptr(), n, &mut failed) };
+        let ret = unsafe { c::kvmhv_enter_hptes(kvm, batch.as_ptr(), n, &mut failed) };
         if ret != bindings::H_SUCCESS as c_long {
             let i = first + failed as u64;
             pr_err!("map_vrma at {:#x} failed, ret={}\n", i << page.order(), ret);

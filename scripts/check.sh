@@ -11,7 +11,7 @@ source "$(dirname "$0")/lib.sh"
 MACHINES=(${KVM_HV_RS_MACHINES:-powernv8 powernv9 powernv9-hpt powernv9-nocma powernv9-cma1 powernv10 pseries-nestedv2 pseries-nestedv1})
 DEBUG_MACHINES=(${KVM_HV_RS_DEBUG_MACHINES-powernv8 powernv9 powernv9-hpt powernv10})
 # Nothing from an earlier run may count in this one.
-rm -f "$OUT"/host-tests.log "$OUT"/console-*.log "$OUT"/results.txt
+rm -f "$OUT"/host-tests.log "$OUT"/console-*.log "$OUT"/results.txt "$OUT"/port.txt
 phases=()
 checks=()
 T0=$SECONDS
@@ -40,7 +40,7 @@ lint() {
 # Its only accepted warnings are the arch's -Ctarget-feature ones.
 clippy() {
 	local log=$LOGDIR/clippy-build.log
-	"${KMAKE[@]}" CLIPPY=1 arch/powerpc/kvm/hv_rs/kvm_hv_rs.o >"$log" 2>&1 || { cat "$log"; return 1; }
+	"${KMAKE[@]}" CLIPPY=1 arch/powerpc/kvm/hv_rs/kvm_hv_rs_rust.o >"$log" 2>&1 || { cat "$log"; return 1; }
 	! grep -E '^(warning|error)' "$log" | grep -v -E 'target-feature|[0-9]+ warnings? emitted'
 }
 do_lints() {
@@ -64,6 +64,13 @@ lint_kselftests() {
 	cd "$SRC" && scripts/checkpatch.pl --strict --quiet "$TOP"/tests/kselftests/patches/*.patch &&
 		scripts/checkpatch.pl --strict --quiet --no-tree --ignore EMBEDDED_FUNCTION_NAME,MACRO_ARG_REUSE \
 			-f $(cd "$TOP" && git ls-files 'tests/kselftests/*.[chS]' | sed "s|^|$TOP/|")
+}
+
+# The measure of the port (scripts/port_measure.py): kvm-hv's C compiled into
+# kvm_hv_rs.ko against its Rust, and the kvmppc_ops members in Rust.
+port_measure() {
+	python3 "$TOP/scripts/port_measure.py" --top "$TOP" --src "$SRC" --obj "$OBJ" >"$OUT/port.txt" &&
+		cat "$OUT/port.txt"
 }
 
 host_tests() {
@@ -129,6 +136,7 @@ run_vmm() {
 if phase deps "$TOP/scripts/setup-deps.sh" && phase kernel "$TOP/scripts/build-kernel.sh"; then
 	phase lint do_lints || true
 	phase host-tests host_tests || true
+	phase port port_measure || true
 	phase initramfs "$TOP/scripts/build-initramfs.sh" && phase matrix run_matrix
 	[ -n "${KVM_HV_RS_NO_VMM:-}" ] || phase vmm run_vmm || true
 	if [ ${#DEBUG_MACHINES[@]} -gt 0 ]; then
@@ -146,6 +154,7 @@ if [ ${#ks[@]} -gt 0 ]; then
 	echo "(also in $OUT/kselftest-results.txt)"
 fi
 
+[ ! -f "$OUT/port.txt" ] || { echo; cat "$OUT/port.txt"; }
 echo
 echo "Phase times:"
 printf '  %s\n' "${phases[@]}"

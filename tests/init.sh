@@ -66,6 +66,17 @@ refcnt() { cat /sys/module/"$1"/refcnt 2>/dev/null || echo none; }
 # guests through the nested API.
 on_pseries() { grep -q '^platform.*pSeries' /proc/cpuinfo; }
 loaded() { [ -d /sys/module/"$1" ]; }
+# use_module M: M (kvm_hv or kvm_hv_rs) serves HV KVM: the other is
+# unloaded first (a VM's deferred teardown may hold it a moment), as the two
+# refuse to be loaded together.
+use_module() {
+	case $1 in kvm_hv) other=kvm_hv_rs ;; *) other=kvm_hv ;; esac
+	for _ in $(seq 20); do
+		loaded $other || break
+		rmmod $other 2>/dev/null || sleep 0.5
+	done
+	modprobe "$1"
+}
 want_eq() { [ "$1" = "$2" ] || { echo "$3: got '$1', want '$2'"; return 1; }; }
 # hold_vm [hold|hold-hpt] [OUT]: start `kvmctl` and wait until its VM exists
 # (for hold-hpt: has run); its pid is then in $holder.
@@ -103,9 +114,24 @@ rs_ops_published() {
 }
 rs_takes_table() {
 	hold_vm || return 1
-	a=$(refcnt kvm_hv_rs); b=$(refcnt kvm_hv)
+	a=$(refcnt kvm_hv_rs)
 	release_vm
-	want_eq "$a" 1 "kvm_hv_rs refcnt with a VM" && want_eq "$b" 1 "kvm_hv refcnt with a VM (its only user is kvm_hv_rs)"
+	want_eq "$a" 1 "kvm_hv_rs refcnt with a VM"
+}
+# rs_alone: kvm_hv_rs serves HV KVM without kvm-hv.ko, which is not loaded.
+rs_alone() {
+	! loaded kvm_hv || { echo "kvm_hv is loaded"; return 1; }
+	loaded kvm_hv_rs || { echo "kvm_hv_rs is not loaded"; return 1; }
+	dmesg_has "kvm_hv_rs: HV KVM registered"
+}
+# rs_first: kvm_hv_rs loaded in a boot where kvm-hv.ko never was, one guest
+# run through it, and unloaded.
+rs_first() {
+	loaded kvm_hv && { echo "kvm_hv was loaded first"; return 1; }
+	modprobe kvm_hv_rs || return 1
+	rs_alone || return 1
+	out=$(hcall_exit hcall_exit.first 2>&1) || { echo "$out"; return 1; }
+	rmmod kvm_hv_rs
 }
 # KVM_PPC_ALLOCATE_HTAB: the same result for each order under both modules
 # (0 on a VM without an HPT oopsed 7.3; patch 0010 makes it EINVAL), and
@@ -167,34 +193,36 @@ rs_unload_refused_with_vm() {
 	release_vm
 	loaded kvm_hv_rs || { echo "kvm_hv_rs gone"; return 1; }
 }
-kvm_hv_unload_refused() {
-	if rmmod kvm_hv 2>/dev/null; then echo "kvm-hv unloaded under kvm_hv_rs"; return 1; fi
-	want_eq "$(refcnt kvm_hv)" 1 "kvm_hv refcnt"
+# kvm_hv_load_refused: while kvm_hv_rs is registered, loading kvm-hv fails
+# with EBUSY and a message naming kvm_hv_rs; kvm_hv_rs is left serving.
+kvm_hv_load_refused() {
+	if modprobe kvm_hv 2>/tmp/modprobe.err; then echo "kvm-hv loaded under kvm_hv_rs"; return 1; fi
+	grep -qi "busy" /tmp/modprobe.err || { echo "modprobe said: $(cat /tmp/modprobe.err), want EBUSY"; return 1; }
+	! loaded kvm_hv || { echo "kvm_hv left loaded"; return 1; }
+	dmesg_has "kvm_hv: HV KVM is provided by kvm_hv_rs already" && rs_ops_published >/dev/null
 }
 rs_unload_restores_c() {
 	rmmod kvm_hv_rs || return 1
 	[ ! -e /sys/kernel/debug/kvm_hv_rs ] || { echo "debugfs kvm_hv_rs left behind"; return 1; }
+	modprobe kvm_hv || return 1
 	hold_vm || return 1
 	b=$(refcnt kvm_hv)
 	release_vm
 	want_eq "$b" 1 "kvm_hv refcnt with a VM after kvm_hv_rs is gone"
 }
-rs_load_refused_with_c_vm() {
+# rs_load_refused_under_kvm_hv: the same the other way round, with a VM
+# of kvm-hv alive.
+rs_load_refused_under_kvm_hv() {
 	hold_vm || return 1
 	if insmod $MOD/hv_rs/kvm_hv_rs.ko 2>/tmp/insmod.err; then release_vm; echo "insmod succeeded"; return 1; fi
 	release_vm
-	grep -q "busy" /tmp/insmod.err || { echo "insmod said: $(cat /tmp/insmod.err), want EBUSY"; return 1; }
-	dmesg_has "kvm_hv_rs: not loading: kvm-hv is in use (1 references)"
+	grep -qi "busy" /tmp/insmod.err || { echo "insmod said: $(cat /tmp/insmod.err), want EBUSY"; return 1; }
+	dmesg_has "kvm_hv_rs: HV KVM is provided by kvm_hv already"
 }
-rs_load_refused_without_kvm_hv() {
-	rmmod kvm_hv || return 1
-	if insmod $MOD/hv_rs/kvm_hv_rs.ko 2>/tmp/insmod.err; then echo "insmod succeeded"; return 1; fi
-	dmesg_has "kvm_hv_rs: Unknown symbol kvm_ops_hv"
-}
-rs_modprobe_pulls_kvm_hv() {
-	modprobe kvm_hv_rs || return 1
-	loaded kvm_hv || { echo "kvm_hv not loaded"; return 1; }
-	want_eq "$(refcnt kvm_hv)" 1 "kvm_hv refcnt"
+# rs_load_after_c: kvm_hv_rs loads once kvm-hv is unloaded, without it.
+rs_load_after_c() {
+	use_module kvm_hv_rs || return 1
+	rs_alone
 }
 # `make bench`'s program works under kvm_hv_rs (its numbers are not checked
 # here: no timing thresholds in tests).
@@ -207,7 +235,8 @@ bench_runs() {
 	want_eq "$rows" "$want" "bench rows"
 }
 unload_all() {
-	rmmod kvm_hv_rs && rmmod kvm_hv && rmmod kvm
+	rmmod kvm_hv_rs 2>/dev/null; rmmod kvm_hv 2>/dev/null; rmmod kvm || return 1
+	! loaded kvm_hv_rs && ! loaded kvm_hv
 }
 
 # --- KVM selftests (issue 5) -------------------------------------------------
@@ -315,11 +344,10 @@ ks_hash() {
 # ks_all: kvm-hv first, then kvm_hv_rs; leaves kvm_hv_rs loaded. Results:
 # 3, or 6 with the hash pass.
 ks_all() {
-	loaded kvm_hv_rs && rmmod kvm_hv_rs
-	modprobe kvm_hv
+	use_module kvm_hv
 	subtest kselftests.kvm-hv ks_run kvm-hv
 	ks_hash_pass && ks_hash subtest kselftests-hash.kvm-hv ks_run kvm-hv.hash
-	modprobe kvm_hv_rs
+	use_module kvm_hv_rs
 	subtest kselftests.kvm_hv_rs ks_run kvm_hv_rs
 	ks_hash_pass && ks_hash subtest kselftests-hash.kvm_hv_rs ks_run kvm_hv_rs.hash
 	check kselftests.same ks_same
@@ -448,8 +476,8 @@ run_faults() {
 	check_memory "faults_memory.$1"
 }
 # run_faults_module: kvm_hv_rs.ko loaded with each of its load's slab
-# allocations failed in turn (tests/guest/faults.c, module mode), kvm-hv's
-# ops in place between the loads; leaves kvm_hv_rs loaded. The load is the
+# allocations failed in turn (tests/guest/faults.c, module mode), no HV
+# module loaded between the loads; leaves kvm_hv_rs loaded. The load is the
 # same on every host: it runs on powernv8, the quickest debug boot.
 run_faults_module() {
 	if [ "${kvm_hv_rs_machine:-}" != powernv8 ]; then
@@ -572,7 +600,7 @@ fuzz_record() {
 # A divergence is minimised under kvm-hv (A) and kvm_hv_rs (B); the control
 # run compares kvm-hv with itself.
 FUZZ_A="rmmod kvm_hv_rs 2>/dev/null; modprobe kvm_hv"
-FUZZ_B="modprobe kvm_hv_rs"
+FUZZ_B="rmmod kvm_hv 2>/dev/null; modprobe kvm_hv_rs"
 fuzz_compare() {
 	r=0
 	fuzz_b=$FUZZ_B; [ -z "${fuzz_control:-}" ] || fuzz_b=$FUZZ_A
@@ -588,7 +616,7 @@ fuzz_all() {
 	check modprobe_kvm_hv modprobe kvm_hv
 	if [ -n "${fuzz_case:-}" ]; then
 		echo "# under kvm-hv:"; fuzz show "${fuzz_seed:-1}" "$fuzz_case"
-		modprobe kvm_hv_rs
+		use_module kvm_hv_rs
 		echo "# under kvm_hv_rs:"; fuzz show "${fuzz_seed:-1}" "$fuzz_case"
 		fuzz minimise "${fuzz_seed:-1}" "$fuzz_case" "$FUZZ_A" "$FUZZ_B"
 		ok fuzz_record.kvm-hv; ok modprobe_kvm_hv_rs; ok fuzz.kvm_hv_rs
@@ -599,7 +627,7 @@ fuzz_all() {
 	# fuzz_control=1: the replay under kvm-hv again, to see how far the
 	# fuzzer's records are reproducible at all.
 	if [ -n "${fuzz_control:-}" ]; then ok modprobe_kvm_hv_rs; subtest fuzz.kvm-hv_again fuzz_compare; return; fi
-	check modprobe_kvm_hv_rs modprobe kvm_hv_rs
+	check modprobe_kvm_hv_rs use_module kvm_hv_rs
 	subtest fuzz.kvm_hv_rs fuzz_compare
 }
 
@@ -627,9 +655,10 @@ check_all() {
 	[ "${kvm_hv_rs_kernel:-}" = debug ] && dbg=21
 	fz=0
 	[ "${fuzz_cases:-0}" = 0 ] || fz=2
-	echo "1..$((36 + ks + dbg + fz))"
+	echo "1..$((34 + ks + dbg + fz))"
 	if out=$(p8_secondaries_offline 2>&1); then ok p8_secondaries_offline; echo "# $out"
 	else not_ok p8_secondaries_offline "$out"; fi
+	check rs_first_in_boot rs_first
 	check modprobe_kvm_hv modprobe kvm_hv
 	if [ $dbg != 0 ]; then
 		if out=$(debug_detectors 2>&1); then ok debug.detectors; else not_ok debug.detectors; fi
@@ -652,12 +681,12 @@ check_all() {
 	check allocate_htab.kvm-hv allocate_htab
 	subtest htab_fd.kvm-hv htab_fd
 	[ $dbg = 0 ] || run_soak kvm-hv
-	check modprobe_kvm_hv_rs modprobe kvm_hv_rs
-	check rs_holds_kvm_hv sh -c '[ "$(cat /sys/module/kvm_hv/refcnt)" = 1 ]'
+	check rs_load_refused_under_kvm_hv rs_load_refused_under_kvm_hv
+	check modprobe_kvm_hv_rs rs_load_after_c
 	check rs_ops_published rs_ops_published
 	check rs_table_used_by_new_vms rs_takes_table
 	check rs_unload_refused_with_vm rs_unload_refused_with_vm
-	check kvm_hv_unload_refused_under_rs kvm_hv_unload_refused
+	check kvm_hv_load_refused_under_rs kvm_hv_load_refused
 	subtest hcall_exit.kvm_hv_rs hcall_exit
 	check rs_hpt_alloc_source rs_hpt_alloc_source
 	[ $fz = 0 ] || subtest fuzz.kvm_hv_rs fuzz_compare
@@ -687,9 +716,6 @@ check_all() {
 	subtest smp.kvm-hv_after_rs smp
 	subtest hpt_paging.kvm-hv_after_rs hpt_paging
 	subtest sprs.kvm-hv_after_rs sprs
-	check rs_load_refused_with_c_vm rs_load_refused_with_c_vm
-	check rs_load_refused_without_kvm_hv rs_load_refused_without_kvm_hv
-	check rs_modprobe_pulls_kvm_hv rs_modprobe_pulls_kvm_hv
 	[ $ks = 0 ] || ks_all
 	check unload_all unload_all
 	if [ $dbg != 0 ]; then
@@ -707,7 +733,7 @@ bench_all() {
 	p8_secondaries_offline >/dev/null || echo "bench-error: secondaries stay online"
 	modprobe kvm_hv || echo "bench-error: modprobe kvm_hv"
 	bench kvm-hv || echo "bench-error: kvm-hv"
-	modprobe kvm_hv_rs || echo "bench-error: modprobe kvm_hv_rs"
+	use_module kvm_hv_rs || echo "bench-error: modprobe kvm_hv_rs"
 	bench kvm_hv_rs || echo "bench-error: kvm_hv_rs"
 	echo "bench-info hpt_alloc $(hpt_count cma)/$(hpt_count buddy)"
 	if [ -n "${BENCH_PROFILE:-}" ]; then
@@ -784,7 +810,7 @@ vmm_all() {
 	for mod in $mods; do
 		case $mod in
 		kvm-hv) loaded kvm_hv_rs && rmmod kvm_hv_rs; check load.kvm-hv modprobe kvm_hv ;;
-		kvm_hv_rs) check load.kvm_hv_rs modprobe kvm_hv_rs ;;
+		kvm_hv_rs) check load.kvm_hv_rs use_module kvm_hv_rs ;;
 		*) not_ok "load.$mod" "unknown module" ;;
 		esac
 		for g in $guests; do
@@ -801,17 +827,17 @@ vmm_all() {
 			else not_ok "$b.same" "$out"; fi
 		done
 	fi
-	check unload_all sh -c 'rmmod kvm_hv_rs 2>/dev/null; rmmod kvm_hv && rmmod kvm'
+	check unload_all unload_all
 	echo "# kvm_hv_rs: $fails of $n failed"
 }
 
 demo() {
-	echo "### modprobe kvm_hv_rs (pulls in kvm-hv)"
+	echo "### modprobe kvm_hv_rs: the HV KVM module, instead of kvm-hv (not loaded)"
 	modprobe kvm_hv_rs
 	lsmod
 	dmesg | grep "kvm_hv_rs:"
 	echo "### a real-mode guest makes hcalls; KVM_RUN goes through kvm_hv_rs's vcpu_run (Rust),"
-	echo "### which enters the guest through kvm-hv's kvmhv_run_single_vcpu (C, for now)"
+	echo "### which enters the guest through the POWER9 entry steps in Rust and kvm-hv's C linked into kvm_hv_rs.ko"
 	hcall_exit -v hcall_exit.kvm_hv_rs
 	echo "### result: $([ $? = 0 ] && echo PASS || echo FAIL)"
 }
@@ -842,7 +868,7 @@ bench)
 	;;
 repeat)
 	p8_secondaries_offline >/dev/null || echo "repeat-error: secondaries stay online"
-	modprobe kvm_hv && modprobe "${repeat_module:-kvm_hv}" || echo "repeat-error: modprobe"
+	use_module "${repeat_module:-kvm_hv}" || echo "repeat-error: modprobe"
 	# repeat_trace=N (a kernel with tracepoints): each run's first kvm_hv
 	# events are kept (the buffer stops when full); N lines of them are
 	# shown when it fails. (It slows the runs down.)

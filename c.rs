@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The C compiled into this module (`c/`, `asm/`): kvm-hv's sources, and
+//! the functions `c/book3s_hv.c` and `c/book3s_64_mmu_hv.c` add to give
+//! Rust linkage to the steps it calls.
+//!
+//! These are module-local symbols, not part of the kernel's bindings, so
+//! they are declared here, as `c/kvm_hv_rs.h` declares them for C. Each
+//! function's contract is the C function's; callers state in their
+//! `// SAFETY:` comments why it holds.
+
+#[cfg(CONFIG_KVM_BOOK3S_HV_P9_TIMING)]
+use kernel::bindings::kvmhv_tb_accumulator;
+use kernel::bindings::{kvm, kvm_vcpu, kvmppc_ops, kvmppc_vcore};
+use kernel::ffi::{c_int, c_long, c_ulong};
+
+/// An HPTE for [`kvmhv_enter_hptes`]: its index in the HPT and its words
+/// (`struct kvmhv_hpte`).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Hpte {
+    pub(crate) index: c_ulong,
+    pub(crate) v: c_ulong,
+    pub(crate) r: c_ulong,
+}
+
+// The bindings' types are `#[repr(C)]` as bindgen generates them; the lint
+// trips over their zero-sized members (lock classes, empty structs), as
+// the `bindings` crate itself allows.
+#[allow(improper_ctypes)]
+extern "C" {
+    /// kvm-hv's ops table, `kvm_ops_hv`, as book3s_hv.c fills it in (its
+    /// `owner` unset: this module never registers it). Static in C.
+    pub(crate) fn kvmhv_rs_c_ops() -> *mut kvmppc_ops;
+
+    pub(crate) fn kvmhv_rs_setup() -> c_int;
+    pub(crate) fn kvmhv_rs_teardown();
+
+    pub(crate) fn kvmhv_enter_hptes(
+        kvm: *mut kvm,
+        hptes: *const Hpte,
+        n: c_ulong,
+        failed: *mut c_ulong,
+    ) -> c_long;
+
+    pub(crate) fn kvmhv_vcpu_get_msr(vcpu: *mut kvm_vcpu) -> u64;
+    pub(crate) fn kvmhv_vcpu_get_hfscr(vcpu: *mut kvm_vcpu) -> u64;
+    pub(crate) fn kvmhv_vcpu_set_msr(vcpu: *mut kvm_vcpu, msr: u64);
+    pub(crate) fn kvmhv_vcpu_get_pc(vcpu: *mut kvm_vcpu) -> c_ulong;
+    pub(crate) fn kvmhv_vcpu_set_pc(vcpu: *mut kvm_vcpu, pc: c_ulong);
+    pub(crate) fn kvmhv_vcpu_set_srr0(vcpu: *mut kvm_vcpu, srr0: u64);
+    pub(crate) fn kvmhv_vcpu_set_srr1(vcpu: *mut kvm_vcpu, srr1: u64);
+    pub(crate) fn kvmhv_update_vpas(vcpu: *mut kvm_vcpu);
+    pub(crate) fn kvmhv_p9_disable_preemption_and_irqs(
+        vcpu: *mut kvm_vcpu,
+        flags: *mut c_ulong,
+    ) -> c_int;
+    pub(crate) fn kvmhv_p9_claim_paca(vcpu: *mut kvm_vcpu);
+    pub(crate) fn kvmhv_p9_update_vpa_dispatch(vcpu: *mut kvm_vcpu, tb: u64);
+    pub(crate) fn kvmhv_p9_guest_state_enter(vcpu: *mut kvm_vcpu) -> c_int;
+    pub(crate) fn kvmhv_p9_leave_guest(
+        vcpu: *mut kvm_vcpu,
+        srcu_idx: c_int,
+        trap: c_int,
+        flags: c_ulong,
+    );
+    pub(crate) fn kvmhv_p9_guest_entry_pseries(
+        vcpu: *mut kvm_vcpu,
+        time_limit: u64,
+        lpcr: c_ulong,
+        tb: *mut u64,
+    ) -> c_int;
+    pub(crate) fn kvmhv_p9_vcpu_entry(
+        vcpu: *mut kvm_vcpu,
+        time_limit: u64,
+        lpcr: c_ulong,
+        tb: *mut u64,
+    ) -> c_int;
+    pub(crate) fn kvmhv_cede(vcpu: *mut kvm_vcpu);
+    pub(crate) fn kvmhv_p9_handle_exit(vcpu: *mut kvm_vcpu) -> c_int;
+    pub(crate) fn kvmhv_vcpu_check_block(vcpu: *mut kvm_vcpu) -> bool;
+
+    pub(crate) fn kvmhv_p8_vcore_stolen_time(vc: *mut kvmppc_vcore) -> u64;
+    pub(crate) fn kvmhv_p8_remove_runnable(vc: *mut kvmppc_vcore, vcpu: *mut kvm_vcpu);
+    pub(crate) fn kvmhv_p8_vcore_preempt(vc: *mut kvmppc_vcore);
+    pub(crate) fn kvmhv_p8_vcore_end_preempt(vc: *mut kvmppc_vcore);
+    pub(crate) fn kvmhv_p8_vcpu_woken(vcpu: *mut kvm_vcpu) -> bool;
+    pub(crate) fn kvmhv_p8_on_primary_thread() -> bool;
+    pub(crate) fn kvmhv_p8_disable_irqs() -> bool;
+    pub(crate) fn kvmhv_p8_prepare_core(vc: *mut kvmppc_vcore, n: c_int);
+    pub(crate) fn kvmhv_p8_start_thread(vcpu: *mut kvm_vcpu, vc: *mut kvmppc_vcore);
+    pub(crate) fn kvmhv_p8_update_vpa_dispatch(vcpu: *mut kvm_vcpu, vc: *mut kvmppc_vcore);
+    pub(crate) fn kvmhv_p8_vcore_entry(vc: *mut kvmppc_vcore) -> c_int;
+    pub(crate) fn kvmhv_p8_exit_core(n_threads: c_int);
+    pub(crate) fn kvmhv_p8_core_end(vc: *mut kvmppc_vcore);
+    pub(crate) fn kvmhv_p8_handle_exit(vcpu: *mut kvm_vcpu) -> c_int;
+}
+
+// The tracepoints of the run path (`trace.rs`), which C's `trace_*()` calls
+// are without CONFIG_TRACEPOINTS: nothing.
+#[cfg(CONFIG_TRACEPOINTS)]
+#[allow(improper_ctypes)]
+extern "C" {
+    pub(crate) fn kvmhv_trace_hcall_enter(vcpu: *mut kvm_vcpu);
+    pub(crate) fn kvmhv_trace_hcall_exit(vcpu: *mut kvm_vcpu, ret: c_int);
+    pub(crate) fn kvmhv_trace_run_vcpu(vcpu: *mut kvm_vcpu, exit: bool);
+    pub(crate) fn kvmhv_trace_guest(vcpu: *mut kvm_vcpu, exit: bool);
+    pub(crate) fn kvmhv_trace_vcore_blocked(vcpu: *mut kvm_vcpu, where_: c_int);
+    pub(crate) fn kvmhv_p8_trace_run_core(vc: *mut kvmppc_vcore, where_: c_int);
+    pub(crate) fn kvmhv_p8_trace_vcore_wakeup(slept: bool, block_ns: u64);
+}
+
+// Built in (book3s_hv_p9_entry.c) and exported to KVM's modules, but
+// declared in kvm-hv's private book3s_hv.h, which the bindings do not see.
+#[cfg(CONFIG_KVM_BOOK3S_HV_P9_TIMING)]
+#[allow(improper_ctypes)]
+extern "C" {
+    pub(crate) fn accumulate_time(vcpu: *mut kvm_vcpu, next: *mut kvmhv_tb_accumulator);
+}
