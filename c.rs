@@ -36,64 +36,64 @@ extern "C" {
     pub(crate) fn kvmhv_rs_setup() -> c_int;
     pub(crate) fn kvmhv_rs_teardown();
 
-    pub(crate) fn kvmhv_enter_hptes(
+    pub(crate) fn kvmhv_rs_enter_hptes(
         kvm: *mut kvm,
         hptes: *const Hpte,
         n: c_ulong,
         failed: *mut c_ulong,
     ) -> c_long;
 
-    pub(crate) fn kvmhv_vcpu_get_msr(vcpu: *mut kvm_vcpu) -> u64;
-    pub(crate) fn kvmhv_vcpu_get_hfscr(vcpu: *mut kvm_vcpu) -> u64;
-    pub(crate) fn kvmhv_vcpu_set_msr(vcpu: *mut kvm_vcpu, msr: u64);
-    pub(crate) fn kvmhv_vcpu_get_pc(vcpu: *mut kvm_vcpu) -> c_ulong;
-    pub(crate) fn kvmhv_vcpu_set_pc(vcpu: *mut kvm_vcpu, pc: c_ulong);
-    pub(crate) fn kvmhv_vcpu_set_srr0(vcpu: *mut kvm_vcpu, srr0: u64);
-    pub(crate) fn kvmhv_vcpu_set_srr1(vcpu: *mut kvm_vcpu, srr1: u64);
-    pub(crate) fn kvmhv_update_vpas(vcpu: *mut kvm_vcpu);
-    pub(crate) fn kvmhv_p9_disable_preemption_and_irqs(
+    pub(crate) fn kvmhv_rs_vcpu_get_msr(vcpu: *mut kvm_vcpu) -> u64;
+    pub(crate) fn kvmhv_rs_vcpu_get_hfscr(vcpu: *mut kvm_vcpu) -> u64;
+    pub(crate) fn kvmhv_rs_vcpu_set_msr(vcpu: *mut kvm_vcpu, msr: u64);
+    pub(crate) fn kvmhv_rs_vcpu_get_pc(vcpu: *mut kvm_vcpu) -> c_ulong;
+    pub(crate) fn kvmhv_rs_vcpu_set_pc(vcpu: *mut kvm_vcpu, pc: c_ulong);
+    pub(crate) fn kvmhv_rs_vcpu_set_srr0(vcpu: *mut kvm_vcpu, srr0: u64);
+    pub(crate) fn kvmhv_rs_vcpu_set_srr1(vcpu: *mut kvm_vcpu, srr1: u64);
+    pub(crate) fn kvmhv_rs_update_vpas(vcpu: *mut kvm_vcpu);
+    pub(crate) fn kvmhv_rs_p9_disable_preemption_and_irqs(
         vcpu: *mut kvm_vcpu,
         flags: *mut c_ulong,
     ) -> c_int;
-    pub(crate) fn kvmhv_p9_claim_paca(vcpu: *mut kvm_vcpu);
-    pub(crate) fn kvmhv_p9_update_vpa_dispatch(vcpu: *mut kvm_vcpu, tb: u64);
-    pub(crate) fn kvmhv_p9_guest_state_enter(vcpu: *mut kvm_vcpu) -> c_int;
-    pub(crate) fn kvmhv_p9_leave_guest(
+    pub(crate) fn kvmhv_rs_p9_claim_cpu(vcpu: *mut kvm_vcpu, pcpu: c_int);
+    pub(crate) fn kvmhv_rs_p9_update_vpa_dispatch(vcpu: *mut kvm_vcpu, tb: u64);
+    pub(crate) fn kvmhv_rs_p9_guest_state_enter(vcpu: *mut kvm_vcpu) -> c_int;
+    pub(crate) fn kvmhv_rs_p9_leave_guest(
         vcpu: *mut kvm_vcpu,
         srcu_idx: c_int,
         trap: c_int,
         flags: c_ulong,
     );
-    pub(crate) fn kvmhv_p9_guest_entry_pseries(
+    pub(crate) fn kvmhv_rs_p9_guest_entry_pseries(
         vcpu: *mut kvm_vcpu,
         time_limit: u64,
         lpcr: c_ulong,
         tb: *mut u64,
     ) -> c_int;
-    pub(crate) fn kvmhv_p9_vcpu_entry(
+    pub(crate) fn kvmhv_rs_p9_vcpu_entry(
         vcpu: *mut kvm_vcpu,
         time_limit: u64,
         lpcr: c_ulong,
         tb: *mut u64,
     ) -> c_int;
-    pub(crate) fn kvmhv_cede(vcpu: *mut kvm_vcpu);
-    pub(crate) fn kvmhv_p9_handle_exit(vcpu: *mut kvm_vcpu) -> c_int;
-    pub(crate) fn kvmhv_vcpu_check_block(vcpu: *mut kvm_vcpu) -> bool;
+    pub(crate) fn kvmhv_rs_cede(vcpu: *mut kvm_vcpu);
+    pub(crate) fn kvmhv_rs_p9_handle_exit(vcpu: *mut kvm_vcpu) -> c_int;
+    pub(crate) fn kvmhv_rs_vcpu_check_block(vcpu: *mut kvm_vcpu) -> bool;
 
-    pub(crate) fn kvmhv_p8_vcore_stolen_time(vc: *mut kvmppc_vcore) -> u64;
-    pub(crate) fn kvmhv_p8_remove_runnable(vc: *mut kvmppc_vcore, vcpu: *mut kvm_vcpu);
-    pub(crate) fn kvmhv_p8_vcore_preempt(vc: *mut kvmppc_vcore);
-    pub(crate) fn kvmhv_p8_vcore_end_preempt(vc: *mut kvmppc_vcore);
-    pub(crate) fn kvmhv_p8_vcpu_woken(vcpu: *mut kvm_vcpu) -> bool;
-    pub(crate) fn kvmhv_p8_on_primary_thread() -> bool;
-    pub(crate) fn kvmhv_p8_disable_irqs() -> bool;
-    pub(crate) fn kvmhv_p8_prepare_core(vc: *mut kvmppc_vcore, n: c_int);
-    pub(crate) fn kvmhv_p8_start_thread(vcpu: *mut kvm_vcpu, vc: *mut kvmppc_vcore);
-    pub(crate) fn kvmhv_p8_update_vpa_dispatch(vcpu: *mut kvm_vcpu, vc: *mut kvmppc_vcore);
-    pub(crate) fn kvmhv_p8_vcore_entry(vc: *mut kvmppc_vcore) -> c_int;
-    pub(crate) fn kvmhv_p8_exit_core(n_threads: c_int);
-    pub(crate) fn kvmhv_p8_core_end(vc: *mut kvmppc_vcore);
-    pub(crate) fn kvmhv_p8_handle_exit(vcpu: *mut kvm_vcpu) -> c_int;
+    pub(crate) fn kvmhv_rs_p8_vcore_stolen_time(vc: *mut kvmppc_vcore) -> u64;
+    pub(crate) fn kvmhv_rs_p8_remove_runnable(vc: *mut kvmppc_vcore, vcpu: *mut kvm_vcpu);
+    pub(crate) fn kvmhv_rs_p8_vcore_preempt(vc: *mut kvmppc_vcore);
+    pub(crate) fn kvmhv_rs_p8_vcore_end_preempt(vc: *mut kvmppc_vcore);
+    pub(crate) fn kvmhv_rs_p8_vcpu_woken(vcpu: *mut kvm_vcpu) -> bool;
+    pub(crate) fn kvmhv_rs_p8_on_primary_thread() -> bool;
+    pub(crate) fn kvmhv_rs_p8_disable_irqs() -> bool;
+    pub(crate) fn kvmhv_rs_p8_prepare_core(vc: *mut kvmppc_vcore, n: c_int);
+    pub(crate) fn kvmhv_rs_p8_start_thread(vcpu: *mut kvm_vcpu, vc: *mut kvmppc_vcore);
+    pub(crate) fn kvmhv_rs_p8_update_vpa_dispatch(vcpu: *mut kvm_vcpu, vc: *mut kvmppc_vcore);
+    pub(crate) fn kvmhv_rs_p8_vcore_entry(vc: *mut kvmppc_vcore) -> c_int;
+    pub(crate) fn kvmhv_rs_p8_exit_core(n_threads: c_int);
+    pub(crate) fn kvmhv_rs_p8_core_end(vc: *mut kvmppc_vcore);
+    pub(crate) fn kvmhv_rs_p8_handle_exit(vcpu: *mut kvm_vcpu) -> c_int;
 }
 
 // The tracepoints of the run path (`trace.rs`), which C's `trace_*()` calls
@@ -101,13 +101,13 @@ extern "C" {
 #[cfg(CONFIG_TRACEPOINTS)]
 #[allow(improper_ctypes)]
 extern "C" {
-    pub(crate) fn kvmhv_trace_hcall_enter(vcpu: *mut kvm_vcpu);
-    pub(crate) fn kvmhv_trace_hcall_exit(vcpu: *mut kvm_vcpu, ret: c_int);
-    pub(crate) fn kvmhv_trace_run_vcpu(vcpu: *mut kvm_vcpu, exit: bool);
-    pub(crate) fn kvmhv_trace_guest(vcpu: *mut kvm_vcpu, exit: bool);
-    pub(crate) fn kvmhv_trace_vcore_blocked(vcpu: *mut kvm_vcpu, where_: c_int);
-    pub(crate) fn kvmhv_p8_trace_run_core(vc: *mut kvmppc_vcore, where_: c_int);
-    pub(crate) fn kvmhv_p8_trace_vcore_wakeup(slept: bool, block_ns: u64);
+    pub(crate) fn kvmhv_rs_trace_hcall_enter(vcpu: *mut kvm_vcpu);
+    pub(crate) fn kvmhv_rs_trace_hcall_exit(vcpu: *mut kvm_vcpu, ret: c_int);
+    pub(crate) fn kvmhv_rs_trace_run_vcpu(vcpu: *mut kvm_vcpu, exit: bool);
+    pub(crate) fn kvmhv_rs_trace_guest(vcpu: *mut kvm_vcpu, exit: bool);
+    pub(crate) fn kvmhv_rs_trace_vcore_blocked(vcpu: *mut kvm_vcpu, where_: c_int);
+    pub(crate) fn kvmhv_rs_p8_trace_run_core(vc: *mut kvmppc_vcore, where_: c_int);
+    pub(crate) fn kvmhv_rs_p8_trace_vcore_wakeup(slept: bool, block_ns: u64);
 }
 
 // Built in (book3s_hv_p9_entry.c) and exported to KVM's modules, but

@@ -34,17 +34,17 @@ macro_rules! tracepoints {
 
 tracepoints! {
     /// `trace_kvmppc_run_vcpu_enter` (`exit` false) or `_exit` (true).
-    fn run_vcpu => kvmhv_trace_run_vcpu(vcpu: *mut bindings::kvm_vcpu, exit: bool);
+    fn run_vcpu => kvmhv_rs_trace_run_vcpu(vcpu: *mut bindings::kvm_vcpu, exit: bool);
     /// `trace_kvm_guest_enter` (`exit` false) or `_exit` (true).
-    fn guest => kvmhv_trace_guest(vcpu: *mut bindings::kvm_vcpu, exit: bool);
+    fn guest => kvmhv_rs_trace_guest(vcpu: *mut bindings::kvm_vcpu, exit: bool);
     /// `trace_kvm_hcall_enter`.
-    fn hcall_enter => kvmhv_trace_hcall_enter(vcpu: *mut bindings::kvm_vcpu);
+    fn hcall_enter => kvmhv_rs_trace_hcall_enter(vcpu: *mut bindings::kvm_vcpu);
     /// `trace_kvm_hcall_exit`.
-    fn hcall_exit => kvmhv_trace_hcall_exit(vcpu: *mut bindings::kvm_vcpu, ret: i32);
+    fn hcall_exit => kvmhv_rs_trace_hcall_exit(vcpu: *mut bindings::kvm_vcpu, ret: i32);
     /// `trace_kvmppc_vcore_blocked`: `where_` 0 before sleeping, 1 after.
-    fn vcore_blocked => kvmhv_trace_vcore_blocked(vcpu: *mut bindings::kvm_vcpu, where_: i32);
+    fn vcore_blocked => kvmhv_rs_trace_vcore_blocked(vcpu: *mut bindings::kvm_vcpu, where_: i32);
     /// `trace_kvmppc_run_core`: `where_` 0 before the entry, 1 after.
-    fn run_core => kvmhv_p8_trace_run_core(vc: *mut bindings::kvmppc_vcore, where_: i32);
+    fn run_core => kvmhv_rs_p8_trace_run_core(vc: *mut bindings::kvmppc_vcore, where_: i32);
     /// `trace_kvmppc_vcore_wakeup`.
-    fn vcore_wakeup => kvmhv_p8_trace_vcore_wakeup(slept: bool, block_ns: u64);
+    fn vcore_wakeup => kvmhv_rs_p8_trace_vcore_wakeup(slept: bool, block_ns: u64);
 }

@@ -16,7 +16,7 @@
  * H_SUCCESS, or the failure's return value with the entry's position in
  * *failed.
  */
-long kvmhv_enter_hptes(struct kvm *kvm, const struct kvmhv_hpte *hptes,
+long kvmhv_rs_enter_hptes(struct kvm *kvm, const struct kvmhv_hpte *hptes,
 		       unsigned long n, unsigned long *failed)
 {
 	pgd_t *pgdir = kvm->mm->pgd;

@@ -13,60 +13,60 @@ int kvmhv_rs_setup(void);
 void kvmhv_rs_teardown(void);
 struct kvmppc_ops *kvmhv_rs_c_ops(void);
 
-/* An HPTE for kvmhv_enter_hptes(): its index in the HPT and its words. */
+/* An HPTE for kvmhv_rs_enter_hptes(): its index in the HPT and its words. */
 struct kvmhv_hpte {
 	unsigned long index;
 	unsigned long v;
 	unsigned long r;
 };
 
-long kvmhv_enter_hptes(struct kvm *kvm, const struct kvmhv_hpte *hptes,
+long kvmhv_rs_enter_hptes(struct kvm *kvm, const struct kvmhv_hpte *hptes,
 		       unsigned long n, unsigned long *failed);
 
-u64 kvmhv_vcpu_get_msr(struct kvm_vcpu *vcpu);
-u64 kvmhv_vcpu_get_hfscr(struct kvm_vcpu *vcpu);
-void kvmhv_trace_hcall_enter(struct kvm_vcpu *vcpu);
-void kvmhv_trace_hcall_exit(struct kvm_vcpu *vcpu, int ret);
-void kvmhv_vcpu_set_msr(struct kvm_vcpu *vcpu, u64 msr);
-unsigned long kvmhv_vcpu_get_pc(struct kvm_vcpu *vcpu);
-void kvmhv_vcpu_set_pc(struct kvm_vcpu *vcpu, unsigned long pc);
-void kvmhv_vcpu_set_srr0(struct kvm_vcpu *vcpu, u64 srr0);
-void kvmhv_vcpu_set_srr1(struct kvm_vcpu *vcpu, u64 srr1);
-void kvmhv_update_vpas(struct kvm_vcpu *vcpu);
-int kvmhv_p9_disable_preemption_and_irqs(struct kvm_vcpu *vcpu,
+u64 kvmhv_rs_vcpu_get_msr(struct kvm_vcpu *vcpu);
+u64 kvmhv_rs_vcpu_get_hfscr(struct kvm_vcpu *vcpu);
+void kvmhv_rs_trace_hcall_enter(struct kvm_vcpu *vcpu);
+void kvmhv_rs_trace_hcall_exit(struct kvm_vcpu *vcpu, int ret);
+void kvmhv_rs_vcpu_set_msr(struct kvm_vcpu *vcpu, u64 msr);
+unsigned long kvmhv_rs_vcpu_get_pc(struct kvm_vcpu *vcpu);
+void kvmhv_rs_vcpu_set_pc(struct kvm_vcpu *vcpu, unsigned long pc);
+void kvmhv_rs_vcpu_set_srr0(struct kvm_vcpu *vcpu, u64 srr0);
+void kvmhv_rs_vcpu_set_srr1(struct kvm_vcpu *vcpu, u64 srr1);
+void kvmhv_rs_update_vpas(struct kvm_vcpu *vcpu);
+int kvmhv_rs_p9_disable_preemption_and_irqs(struct kvm_vcpu *vcpu,
 					 unsigned long *flags);
-void kvmhv_p9_claim_paca(struct kvm_vcpu *vcpu);
-void kvmhv_p9_update_vpa_dispatch(struct kvm_vcpu *vcpu, u64 tb);
-int kvmhv_p9_guest_state_enter(struct kvm_vcpu *vcpu);
-void kvmhv_p9_leave_guest(struct kvm_vcpu *vcpu, int srcu_idx, int trap,
+void kvmhv_rs_p9_claim_cpu(struct kvm_vcpu *vcpu, int pcpu);
+void kvmhv_rs_p9_update_vpa_dispatch(struct kvm_vcpu *vcpu, u64 tb);
+int kvmhv_rs_p9_guest_state_enter(struct kvm_vcpu *vcpu);
+void kvmhv_rs_p9_leave_guest(struct kvm_vcpu *vcpu, int srcu_idx, int trap,
 			  unsigned long flags);
-int kvmhv_p9_guest_entry_pseries(struct kvm_vcpu *vcpu, u64 time_limit,
+int kvmhv_rs_p9_guest_entry_pseries(struct kvm_vcpu *vcpu, u64 time_limit,
 				 unsigned long lpcr, u64 *tb);
-int kvmhv_p9_vcpu_entry(struct kvm_vcpu *vcpu, u64 time_limit,
+int kvmhv_rs_p9_vcpu_entry(struct kvm_vcpu *vcpu, u64 time_limit,
 			unsigned long lpcr, u64 *tb);
-void kvmhv_cede(struct kvm_vcpu *vcpu);
-int kvmhv_p9_handle_exit(struct kvm_vcpu *vcpu);
-bool kvmhv_vcpu_check_block(struct kvm_vcpu *vcpu);
-void kvmhv_trace_run_vcpu(struct kvm_vcpu *vcpu, bool exit);
-void kvmhv_trace_guest(struct kvm_vcpu *vcpu, bool exit);
-void kvmhv_trace_vcore_blocked(struct kvm_vcpu *vcpu, int where);
+void kvmhv_rs_cede(struct kvm_vcpu *vcpu);
+int kvmhv_rs_p9_handle_exit(struct kvm_vcpu *vcpu);
+bool kvmhv_rs_vcpu_check_block(struct kvm_vcpu *vcpu);
+void kvmhv_rs_trace_run_vcpu(struct kvm_vcpu *vcpu, bool exit);
+void kvmhv_rs_trace_guest(struct kvm_vcpu *vcpu, bool exit);
+void kvmhv_rs_trace_vcore_blocked(struct kvm_vcpu *vcpu, int where);
 
-u64 kvmhv_p8_vcore_stolen_time(struct kvmppc_vcore *vc);
-void kvmhv_p8_remove_runnable(struct kvmppc_vcore *vc, struct kvm_vcpu *vcpu);
-void kvmhv_p8_vcore_preempt(struct kvmppc_vcore *vc);
-void kvmhv_p8_vcore_end_preempt(struct kvmppc_vcore *vc);
-bool kvmhv_p8_vcpu_woken(struct kvm_vcpu *vcpu);
-bool kvmhv_p8_on_primary_thread(void);
-bool kvmhv_p8_disable_irqs(void);
-void kvmhv_p8_prepare_core(struct kvmppc_vcore *vc, int n);
-void kvmhv_p8_start_thread(struct kvm_vcpu *vcpu, struct kvmppc_vcore *vc);
-void kvmhv_p8_update_vpa_dispatch(struct kvm_vcpu *vcpu,
+u64 kvmhv_rs_p8_vcore_stolen_time(struct kvmppc_vcore *vc);
+void kvmhv_rs_p8_remove_runnable(struct kvmppc_vcore *vc, struct kvm_vcpu *vcpu);
+void kvmhv_rs_p8_vcore_preempt(struct kvmppc_vcore *vc);
+void kvmhv_rs_p8_vcore_end_preempt(struct kvmppc_vcore *vc);
+bool kvmhv_rs_p8_vcpu_woken(struct kvm_vcpu *vcpu);
+bool kvmhv_rs_p8_on_primary_thread(void);
+bool kvmhv_rs_p8_disable_irqs(void);
+void kvmhv_rs_p8_prepare_core(struct kvmppc_vcore *vc, int n);
+void kvmhv_rs_p8_start_thread(struct kvm_vcpu *vcpu, struct kvmppc_vcore *vc);
+void kvmhv_rs_p8_update_vpa_dispatch(struct kvm_vcpu *vcpu,
 				  struct kvmppc_vcore *vc);
-int kvmhv_p8_vcore_entry(struct kvmppc_vcore *vc);
-void kvmhv_p8_exit_core(int n_threads);
-void kvmhv_p8_core_end(struct kvmppc_vcore *vc);
-int kvmhv_p8_handle_exit(struct kvm_vcpu *vcpu);
-void kvmhv_p8_trace_run_core(struct kvmppc_vcore *vc, int where);
-void kvmhv_p8_trace_vcore_wakeup(bool slept, u64 block_ns);
+int kvmhv_rs_p8_vcore_entry(struct kvmppc_vcore *vc);
+void kvmhv_rs_p8_exit_core(int n_threads);
+void kvmhv_rs_p8_core_end(struct kvmppc_vcore *vc);
+int kvmhv_rs_p8_handle_exit(struct kvm_vcpu *vcpu);
+void kvmhv_rs_p8_trace_run_core(struct kvmppc_vcore *vc, int where);
+void kvmhv_rs_p8_trace_vcore_wakeup(bool slept, u64 block_ns);
 
 #endif /* KVM_HV_RS_H */

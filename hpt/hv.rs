@@ -197,7 +197,7 @@ unsafe fn map_vrma(kvm: *mut bindings::kvm) -> Result {
         let mut failed = 0;
         // SAFETY: the HPT is live and unused; every entry is one of its
         // PTEs, and `batch[..n]` is initialised.
-        let ret = unsafe { c::kvmhv_enter_hptes(kvm, batch.as_ptr(), n, &mut failed) };
+        let ret = unsafe { c::kvmhv_rs_enter_hptes(kvm, batch.as_ptr(), n, &mut failed) };
         if ret != bindings::H_SUCCESS as c_long {
             let i = first + failed as u64;
             pr_err!("map_vrma at {:#x} failed, ret={}\n", i << page.order(), ret);

@@ -110,7 +110,12 @@ rc=0
 if [ "$mode" = profile ]; then
 	exec "${cmd[@]}"
 elif [ "$mode" = run ]; then
-	"${cmd[@]}" </dev/null 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
+	# The demo on the screen, from the test program's start to its end
+	# (the kernel's own messages in between); the firmware's and the
+	# kernel's boot log only in $log.
+	echo "run-qemu: firmware and kernel boot log: $log" >&2
+	"${cmd[@]}" </dev/null 2>&1 | tee "$log" |
+		sed -u -n '/^kvm_hv_rs-test: start/,/^kvm_hv_rs-test: end/p' || rc=${PIPESTATUS[0]}
 else
 	for attempt in 1 2; do
 		rc=0

@@ -832,12 +832,15 @@ vmm_all() {
 }
 
 demo() {
-	echo "### modprobe kvm_hv_rs: the HV KVM module, instead of kvm-hv (not loaded)"
-	modprobe kvm_hv_rs
+	echo "### modprobe kvm_hv_rs: the HV KVM module, loaded instead of kvm-hv"
+	modprobe kvm_hv_rs || { echo "### result: FAIL (modprobe kvm_hv_rs)"; return 1; }
 	lsmod
 	dmesg | grep "kvm_hv_rs:"
-	echo "### a real-mode guest makes hcalls; KVM_RUN goes through kvm_hv_rs's vcpu_run (Rust),"
-	echo "### which enters the guest through the POWER9 entry steps in Rust and kvm-hv's C linked into kvm_hv_rs.ko"
+	echo "### the HV implementation kvm.ko uses, and which of its ops are Rust:"
+	cat /sys/kernel/debug/kvm_hv_rs/ops
+	if loaded kvm_hv; then echo "### kvm-hv.ko is loaded: that is wrong"; else echo "### kvm-hv.ko is not loaded"; fi
+	echo "### a real-mode guest makes hcalls; KVM_RUN goes through kvm_hv_rs's vcpu_run and guest entry"
+	echo "### (Rust), which call kvm-hv's C and assembly compiled into kvm_hv_rs.ko for the steps not ported yet"
 	hcall_exit -v hcall_exit.kvm_hv_rs
 	echo "### result: $([ $? = 0 ] && echo PASS || echo FAIL)"
 }

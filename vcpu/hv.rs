@@ -112,7 +112,7 @@ impl Hv {
     fn msr(&self) -> u64 {
         if host::nestedv2() {
             // SAFETY: `vcpu` is valid (type invariant).
-            return unsafe { c::kvmhv_vcpu_get_msr(self.vcpu) };
+            return unsafe { c::kvmhv_rs_vcpu_get_msr(self.vcpu) };
         }
         // SAFETY: `vcpu` is valid (type invariant).
         unsafe { (*self.vcpu).arch.shregs.msr }
@@ -190,7 +190,7 @@ impl Hv {
         if pending {
             // SAFETY: `vcpu` is valid and its mutex held (type invariant),
             // as kvmppc_update_vpas() needs.
-            unsafe { c::kvmhv_update_vpas(vcpu) };
+            unsafe { c::kvmhv_rs_update_vpas(vcpu) };
         }
     }
 
@@ -315,7 +315,7 @@ impl Hv {
                 vector,
                 srr1_flags,
                 self.msr(),
-                c::kvmhv_vcpu_get_pc(vcpu) as u64,
+                c::kvmhv_rs_vcpu_get_pc(vcpu) as u64,
                 (*vcpu).arch.intr_msr as u64,
                 (*vcore).lpcr as u64,
             )
@@ -323,10 +323,10 @@ impl Hv {
         // SAFETY: `vcpu` is valid and not running (type invariant); the
         // setters mark the registers dirty for L0 under nested v2.
         unsafe {
-            c::kvmhv_vcpu_set_srr0(vcpu, d.srr0);
-            c::kvmhv_vcpu_set_srr1(vcpu, d.srr1);
-            c::kvmhv_vcpu_set_pc(vcpu, d.pc as usize);
-            c::kvmhv_vcpu_set_msr(vcpu, d.msr);
+            c::kvmhv_rs_vcpu_set_srr0(vcpu, d.srr0);
+            c::kvmhv_rs_vcpu_set_srr1(vcpu, d.srr1);
+            c::kvmhv_rs_vcpu_set_pc(vcpu, d.pc as usize);
+            c::kvmhv_rs_vcpu_set_msr(vcpu, d.msr);
             // kvmppc_end_cede() (static in the built-in C): a delivered
             // interrupt ends an H_CEDE and its decrementer wake-up.
             (*vcpu).arch.ceded = 0;
@@ -467,7 +467,7 @@ impl HvVcpu for Hv {
         }
         if host::cpu_has(bindings::CPU_FTR_TM) || host::cpu_has(bindings::CPU_FTR_P9_TM_HV_ASSIST) {
             // SAFETY: `vcpu` is valid (type invariant).
-            let hfscr = unsafe { c::kvmhv_vcpu_get_hfscr(self.vcpu) };
+            let hfscr = unsafe { c::kvmhv_rs_vcpu_get_hfscr(self.vcpu) };
             if hfscr & bindings::HFSCR_TM as u64 != 0 {
                 msr |= bindings::MSR_TM;
             }
@@ -703,7 +703,7 @@ impl P9Vcpu for P9Entry<'_> {
         // or `release_cpu`, which restore `irq_flags` and enable
         // preemption again.
         unsafe {
-            self.pcpu = c::kvmhv_p9_disable_preemption_and_irqs(vcpu, &mut self.irq_flags);
+            self.pcpu = c::kvmhv_rs_p9_disable_preemption_and_irqs(vcpu, &mut self.irq_flags);
             (*vcpu).arch.state = bindings::KVMPPC_VCPU_RUNNABLE as i32;
         }
     }
@@ -713,19 +713,12 @@ impl P9Vcpu for P9Entry<'_> {
     }
 
     fn claim_cpu(&mut self) {
-        let (vcpu, vcore, pcpu) = (self.vcpu(), self.hv.vcore(), self.pcpu);
         // SAFETY: `vcpu` and its vcore are valid (type invariant); this CPU
-        // is `pcpu`, and stays so with preemption disabled.
-        unsafe {
-            (*vcpu).cpu = pcpu;
-            (*vcpu).arch.thread_cpu = pcpu;
-            // The vcore's `pcpu` is a u16, as in C's assignment.
-            (*vcore).pcpu = pcpu as u16;
-            // Ends with the full barrier that orders `cpu` against reading
-            // pending interrupts below; it pairs with
-            // kvmppc_fast_vcpu_kick_hv() reading `cpu` after queueing one.
-            c::kvmhv_p9_claim_paca(vcpu);
-        }
+        // is `pcpu`, and stays so with preemption disabled. The call ends
+        // with the full barrier that orders `cpu` against reading pending
+        // interrupts after it; it pairs with kvmppc_fast_vcpu_kick_hv()
+        // reading `cpu` after queueing one.
+        unsafe { c::kvmhv_rs_p9_claim_cpu(self.vcpu(), self.pcpu) };
     }
 
     fn prepare_to_enter(&mut self) {
@@ -773,7 +766,7 @@ impl P9Vcpu for P9Entry<'_> {
             return;
         }
         // SAFETY: `vcpu` is valid and claimed by this CPU (type invariant).
-        unsafe { c::kvmhv_p9_update_vpa_dispatch(self.vcpu(), tb) };
+        unsafe { c::kvmhv_rs_p9_update_vpa_dispatch(self.vcpu(), tb) };
     }
 
     fn trace_guest(&mut self, exit: bool) {
@@ -784,7 +777,7 @@ impl P9Vcpu for P9Entry<'_> {
         // SAFETY: `vcpu` is valid and claimed by this CPU with preemption
         // and interrupts disabled (type invariant); `guest_state_exit`
         // leaves the state with the SRCU index kept here.
-        self.srcu_idx = unsafe { c::kvmhv_p9_guest_state_enter(self.vcpu()) };
+        self.srcu_idx = unsafe { c::kvmhv_rs_p9_guest_state_enter(self.vcpu()) };
     }
 
     fn leave_guest(&mut self, trap: u32) {
@@ -793,7 +786,7 @@ impl P9Vcpu for P9Entry<'_> {
         // `srcu_idx` from it; `irq_flags` is what
         // `disable_preemption_and_irqs` saved on this CPU.
         unsafe {
-            c::kvmhv_p9_leave_guest(self.vcpu(), self.srcu_idx, trap as c_int, self.irq_flags)
+            c::kvmhv_rs_p9_leave_guest(self.vcpu(), self.srcu_idx, trap as c_int, self.irq_flags)
         };
     }
 
@@ -802,7 +795,7 @@ impl P9Vcpu for P9Entry<'_> {
         // in guest state (type invariant), as kvmhv_p9_guest_entry()
         // requires.
         unsafe {
-            c::kvmhv_p9_guest_entry_pseries(self.vcpu(), time_limit, lpcr as usize, tb) as u32
+            c::kvmhv_rs_p9_guest_entry_pseries(self.vcpu(), time_limit, lpcr as usize, tb) as u32
         }
     }
 
@@ -851,7 +844,7 @@ impl P9Vcpu for P9Entry<'_> {
         // context pushed (type invariant and `guest_entry`'s order), as
         // kvmhv_vcpu_entry_p9() requires; the wrapper sets this CPU's
         // `cpu_in_guest` around it.
-        unsafe { c::kvmhv_p9_vcpu_entry(self.vcpu(), time_limit, lpcr as usize, tb) as u32 }
+        unsafe { c::kvmhv_rs_p9_vcpu_entry(self.vcpu(), time_limit, lpcr as usize, tb) as u32 }
     }
 
     fn set_gpr3(&mut self, r3: u64) {
@@ -862,7 +855,7 @@ impl P9Vcpu for P9Entry<'_> {
 
     fn cede(&mut self) {
         // SAFETY: `vcpu` is valid and back from the guest (type invariant).
-        unsafe { c::kvmhv_cede(self.vcpu()) };
+        unsafe { c::kvmhv_rs_cede(self.vcpu()) };
     }
 
     #[cfg(CONFIG_KVM_XICS)]
@@ -935,12 +928,12 @@ impl P9Vcpu for P9Entry<'_> {
     fn handle_exit(&mut self) -> i32 {
         // SAFETY: `vcpu` is valid, its mutex held, back from the guest with
         // its trap recorded (type invariant).
-        unsafe { c::kvmhv_p9_handle_exit(self.vcpu()) }
+        unsafe { c::kvmhv_rs_p9_handle_exit(self.vcpu()) }
     }
 
     fn check_block(&self) -> bool {
         // SAFETY: `vcpu` is valid (type invariant).
-        unsafe { c::kvmhv_vcpu_check_block(self.vcpu()) }
+        unsafe { c::kvmhv_rs_vcpu_check_block(self.vcpu()) }
     }
 
     fn start_timer(&mut self, ticks: u64) {

@@ -119,7 +119,7 @@ impl Vcore for P8Run<'_> {
         // held (type invariant).
         unsafe {
             (*vcpu).arch.ceded = 0;
-            (*vcpu).arch.stolen_logged = c::kvmhv_p8_vcore_stolen_time(vc);
+            (*vcpu).arch.stolen_logged = c::kvmhv_rs_p8_vcore_stolen_time(vc);
             (*vcpu).arch.state = bindings::KVMPPC_VCPU_RUNNABLE as i32;
             (*vcpu).arch.busy_preempt = TB_NIL;
             ptr::write_volatile(&raw mut (*vc).runnable_threads[self.me], vcpu);
@@ -181,12 +181,12 @@ impl Vcore for P8Run<'_> {
 
     fn preempt(&mut self) {
         // SAFETY: `vc` is valid and its lock held (type invariant).
-        unsafe { c::kvmhv_p8_vcore_preempt(self.vc) };
+        unsafe { c::kvmhv_rs_p8_vcore_preempt(self.vc) };
     }
 
     fn end_preempt(&mut self) {
         // SAFETY: `vc` is valid and its lock held (type invariant).
-        unsafe { c::kvmhv_p8_vcore_end_preempt(self.vc) };
+        unsafe { c::kvmhv_rs_p8_vcore_end_preempt(self.vc) };
     }
 
     fn wait_for_exec(&mut self, interruptible: bool) {
@@ -260,7 +260,7 @@ impl Vcore for P8Run<'_> {
     fn remove_runnable(&mut self, t: Ptid) {
         // SAFETY: `vc` and the vcpu are valid and the lock held (type
         // invariant).
-        unsafe { c::kvmhv_p8_remove_runnable(self.vc, self.vcpu(t)) };
+        unsafe { c::kvmhv_rs_p8_remove_runnable(self.vc, self.vcpu(t)) };
     }
 
     fn wake(&mut self, t: Ptid) {
@@ -291,7 +291,7 @@ impl Vcore for P8Run<'_> {
 
     fn woken(&self, t: Ptid) -> bool {
         // SAFETY: the vcpu is valid (type invariant).
-        unsafe { c::kvmhv_p8_vcpu_woken(self.vcpu(t)) }
+        unsafe { c::kvmhv_rs_p8_vcpu_woken(self.vcpu(t)) }
     }
 
     fn ceded(&self, t: Ptid) -> bool {
@@ -331,7 +331,7 @@ impl Vcore for P8Run<'_> {
         // SAFETY: the vcpu is valid and back from the guest with its trap
         // recorded; its thread waits while the vcore is `Exiting`, so the
         // runner handles the exit on its behalf, as C does.
-        unsafe { c::kvmhv_p8_handle_exit(self.vcpu(t)) }
+        unsafe { c::kvmhv_rs_p8_handle_exit(self.vcpu(t)) }
     }
 
     fn exceptions_pending(&self, t: Ptid) -> bool {
@@ -397,7 +397,7 @@ impl Vcore for P8Run<'_> {
 
     fn grab_threads(&mut self) -> bool {
         // SAFETY: the vcore lock keeps this thread on this CPU.
-        unsafe { c::kvmhv_p8_on_primary_thread() }
+        unsafe { c::kvmhv_rs_p8_on_primary_thread() }
     }
 
     fn release_threads(&mut self, n: usize) {
@@ -422,7 +422,7 @@ impl Vcore for P8Run<'_> {
     fn disable_irqs(&mut self) -> bool {
         // SAFETY: hard-disables interrupts on this CPU; `enable_irqs` or
         // `exit_core` enables them again.
-        unsafe { c::kvmhv_p8_disable_irqs() }
+        unsafe { c::kvmhv_rs_p8_disable_irqs() }
     }
 
     fn enable_irqs(&mut self) {
@@ -434,14 +434,14 @@ impl Vcore for P8Run<'_> {
         // SAFETY: `vc` is valid and its lock held, interrupts are off and
         // this CPU's first `n` threads are grabbed (`grab_threads`); the
         // preempt_disable() in it pairs with `core_end`.
-        unsafe { c::kvmhv_p8_prepare_core(self.vc, n as c_int) };
+        unsafe { c::kvmhv_rs_p8_prepare_core(self.vc, n as c_int) };
     }
 
     fn start_thread(&mut self, t: Option<Ptid>) {
         let vcpu = t.map_or(ptr::null_mut(), |t| self.vcpu(t));
         // SAFETY: `vc` is on this CPU (`prepare_core`), the thread grabbed;
         // the vcpu, if any, is a runnable vcpu of `vc`.
-        unsafe { c::kvmhv_p8_start_thread(vcpu, self.vc) };
+        unsafe { c::kvmhv_rs_p8_start_thread(vcpu, self.vc) };
     }
 
     fn update_vpa_dispatch(&mut self, t: Ptid) {
@@ -449,7 +449,7 @@ impl Vcore for P8Run<'_> {
             return;
         }
         // SAFETY: the vcpu and `vc` are valid and the lock held.
-        unsafe { c::kvmhv_p8_update_vpa_dispatch(self.vcpu(t), self.vc) };
+        unsafe { c::kvmhv_rs_p8_update_vpa_dispatch(self.vcpu(t), self.vc) };
     }
 
     fn trace_core_enter(&mut self) {
@@ -461,20 +461,20 @@ impl Vcore for P8Run<'_> {
         // SAFETY: interrupts and preemption are off, the vcore's threads are
         // started on this core (`start_thread`), as `__kvmppc_vcore_entry`
         // requires; the vcore lock is not held. Traps are small vectors.
-        unsafe { c::kvmhv_p8_vcore_entry(self.vc) as u32 }
+        unsafe { c::kvmhv_rs_p8_vcore_entry(self.vc) as u32 }
     }
 
     fn exit_core(&mut self, n: usize) {
         // SAFETY: this CPU is the core's first thread, back from the guest,
         // interrupts still off since `disable_irqs`; this enables them.
-        unsafe { c::kvmhv_p8_exit_core(n as c_int) };
+        unsafe { c::kvmhv_rs_p8_exit_core(n as c_int) };
     }
 
     fn core_end(&mut self) {
         // SAFETY: `vc` is valid and this thread holds its lock (the pure
         // code pairs them); the preempt_enable() in it pairs with
         // `prepare_core`'s preempt_disable().
-        unsafe { c::kvmhv_p8_core_end(self.vc) };
+        unsafe { c::kvmhv_rs_p8_core_end(self.vc) };
     }
 
     fn trace_core_exit(&mut self) {
