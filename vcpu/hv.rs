@@ -7,7 +7,7 @@
 
 use super::interrupt::{self, vector, Delivery, PendingInterrupts, Priority};
 use super::run::{self, Activity, HvVcpu, Refusal};
-use super::single::{self, P9Vcpu};
+use super::single::{self, Claimed, InGuest, IrqsOff, P9Vcpu};
 use super::vcore;
 use super::vcore_hv::P8Run;
 use crate::{c, host, trace};
@@ -712,9 +712,9 @@ impl P9Vcpu for P9Entry<'_> {
         self.hv.work_pending()
     }
 
-    fn claim_cpu(&mut self) {
+    fn claim_cpu(&mut self, _irqs: &IrqsOff) {
         // SAFETY: `vcpu` and its vcore are valid (type invariant); this CPU
-        // is `pcpu`, and stays so with preemption disabled. The call ends
+        // is `pcpu`, and stays so with preemption disabled (`_irqs`). The call ends
         // with the full barrier that orders `cpu` against reading pending
         // interrupts after it; it pairs with kvmppc_fast_vcpu_kick_hv()
         // reading `cpu` after queueing one.
@@ -773,27 +773,28 @@ impl P9Vcpu for P9Entry<'_> {
         self.hv.trace_guest(exit);
     }
 
-    fn guest_state_enter(&mut self) {
-        // SAFETY: `vcpu` is valid and claimed by this CPU with preemption
-        // and interrupts disabled (type invariant); `guest_state_exit`
-        // leaves the state with the SRCU index kept here.
+    fn guest_state_enter(&mut self, _claimed: &Claimed) {
+        // SAFETY: `vcpu` is valid (type invariant) and claimed by this CPU
+        // with preemption and interrupts disabled (`_claimed`);
+        // `leave_guest` leaves the state with the SRCU index kept here.
         self.srcu_idx = unsafe { c::kvmhv_rs_p9_guest_state_enter(self.vcpu()) };
     }
 
-    fn leave_guest(&mut self, trap: u32) {
+    fn leave_guest(&mut self, _g: InGuest, trap: u32) {
         self.off_cpu();
-        // SAFETY: as for `guest_state_enter`, which came first, with
-        // `srcu_idx` from it; `irq_flags` is what
-        // `disable_preemption_and_irqs` saved on this CPU.
+        // SAFETY: in guest state (`_g`, consumed here: nothing runs in it
+        // after this), with `srcu_idx` from `guest_state_enter`;
+        // `irq_flags` is what `disable_preemption_and_irqs` saved on this
+        // CPU.
         unsafe {
             c::kvmhv_rs_p9_leave_guest(self.vcpu(), self.srcu_idx, trap as c_int, self.irq_flags)
         };
     }
 
-    fn enter_pseries(&mut self, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32 {
-        // SAFETY: `vcpu` is valid, its MMU ready, and claimed by this CPU
-        // in guest state (type invariant), as kvmhv_p9_guest_entry()
-        // requires.
+    fn enter_pseries(&mut self, _g: &InGuest, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32 {
+        // SAFETY: `vcpu` is valid and its MMU ready (type invariant), and
+        // claimed by this CPU in guest state (`_g`), as
+        // kvmhv_p9_guest_entry() requires.
         unsafe {
             c::kvmhv_rs_p9_guest_entry_pseries(self.vcpu(), time_limit, lpcr as usize, tb) as u32
         }
@@ -820,30 +821,30 @@ impl P9Vcpu for P9Entry<'_> {
     }
 
     #[cfg(CONFIG_KVM_XICS)]
-    fn xive_push(&mut self) {
+    fn xive_push(&mut self, _g: &InGuest) {
         // SAFETY: `vcpu` is valid and about to enter on this CPU (type
         // invariant); without a XIVE context this does nothing.
         unsafe { bindings::kvmppc_xive_push_vcpu(self.vcpu()) };
     }
 
     #[cfg(not(CONFIG_KVM_XICS))]
-    fn xive_push(&mut self) {}
+    fn xive_push(&mut self, _g: &InGuest) {}
 
     #[cfg(CONFIG_KVM_XICS)]
-    fn xive_pull(&mut self) {
+    fn xive_pull(&mut self, _g: &InGuest) {
         // SAFETY: as for `xive_push`, after the guest's run.
         unsafe { bindings::kvmppc_xive_pull_vcpu(self.vcpu()) };
     }
 
     #[cfg(not(CONFIG_KVM_XICS))]
-    fn xive_pull(&mut self) {}
+    fn xive_pull(&mut self, _g: &InGuest) {}
 
-    fn enter_p9(&mut self, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32 {
-        // SAFETY: `vcpu` is valid, its MMU ready, claimed by this CPU in
-        // guest state with preemption and interrupts disabled, its XIVE
-        // context pushed (type invariant and `guest_entry`'s order), as
-        // kvmhv_vcpu_entry_p9() requires; the wrapper sets this CPU's
-        // `cpu_in_guest` around it.
+    fn enter_p9(&mut self, _g: &InGuest, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32 {
+        // SAFETY: `vcpu` is valid and its MMU ready (type invariant),
+        // claimed by this CPU in guest state with preemption and interrupts
+        // disabled (`_g`), its XIVE context pushed (`guest_entry`'s
+        // order), as kvmhv_vcpu_entry_p9() requires; the C step sets this
+        // CPU's `cpu_in_guest` around it.
         unsafe { c::kvmhv_rs_p9_vcpu_entry(self.vcpu(), time_limit, lpcr as usize, tb) as u32 }
     }
 
@@ -892,10 +893,11 @@ impl P9Vcpu for P9Entry<'_> {
         unsafe { (*self.vcpu()).arch.slb_max = 0 };
     }
 
-    fn release_cpu(&mut self) {
+    fn release_cpu(&mut self, _irqs: IrqsOff) {
         self.off_cpu();
         // SAFETY: `irq_flags` is what `disable_preemption_and_irqs` saved
-        // on this CPU; interrupts, then preemption, in the reverse order.
+        // on this CPU, whose section `_irqs` was and ends here (consumed);
+        // interrupts, then preemption, in the reverse order.
         unsafe {
             bindings::powerpc_local_irq_pmu_restore(self.irq_flags);
             bindings::preempt_enable();

@@ -41,8 +41,51 @@ pub(crate) const H_TOO_HARD: i64 = 9999;
 /// `H_XIRR_X`.
 pub(crate) const XICS_HCALLS: [u64; 6] = [0x64, 0x68, 0x6c, 0x70, 0x74, 0x2fc];
 
+/// Preemption and interrupts are off on this CPU: made by [`irqs_off`]
+/// after [`P9Vcpu::disable_preemption_and_irqs`], ended by
+/// [`P9Vcpu::release_cpu`] or, through [`Claimed`] and [`InGuest`],
+/// [`P9Vcpu::leave_guest`], which consume it.
+///
+/// The steps of an entry take these tokens, and only this file can make
+/// one, so the compiler checks their order: interrupts off, then the CPU
+/// claimed, then guest state, then the guest entry, then back. (A step
+/// that would skip one does not compile; `tests/host`'s `token_order`
+/// tests show it.)
+#[must_use]
+pub(crate) struct IrqsOff(());
+
+/// The vcpu is this CPU's ([`P9Vcpu::claim_cpu`]), inside an [`IrqsOff`]
+/// section, which it holds.
+#[must_use]
+pub(crate) struct Claimed(IrqsOff);
+
+/// The CPU is in guest state ([`P9Vcpu::guest_state_enter`]), the vcpu
+/// claimed, until [`P9Vcpu::leave_guest`] consumes this.
+#[must_use]
+pub(crate) struct InGuest(Claimed);
+
+/// Disables preemption and interrupts ([`P9Vcpu::disable_preemption_and_irqs`]).
+pub(crate) fn irqs_off<V: P9Vcpu>(v: &mut V) -> IrqsOff {
+    v.disable_preemption_and_irqs();
+    IrqsOff(())
+}
+
+/// Puts the vcpu on this CPU ([`P9Vcpu::claim_cpu`]).
+pub(crate) fn claim<V: P9Vcpu>(v: &mut V, irqs: IrqsOff) -> Claimed {
+    v.claim_cpu(&irqs);
+    Claimed(irqs)
+}
+
+/// Enters guest state ([`P9Vcpu::guest_state_enter`]).
+pub(crate) fn enter_guest_state<V: P9Vcpu>(v: &mut V, claimed: Claimed) -> InGuest {
+    v.guest_state_enter(&claimed);
+    InGuest(claimed)
+}
+
 /// The operations of one guest entry on POWER9 and later, in the terms of
-/// the C functions and fields they stand for.
+/// the C functions and fields they stand for. Those that need preemption
+/// and interrupts off, the vcpu on this CPU or guest state take the token
+/// that shows it.
 pub(crate) trait P9Vcpu {
     /// `trace_kvmppc_run_vcpu_enter` (`exit` false) or `_exit` (true).
     fn trace_run(&mut self, exit: bool);
@@ -74,7 +117,7 @@ pub(crate) trait P9Vcpu {
     /// Puts the vcpu on this CPU (`cpu`, `thread_cpu`, the vcore's `pcpu`,
     /// the PACA's `kvm_hstate`), then a full barrier: pairs with
     /// `kvmppc_fast_vcpu_kick_hv` reading `cpu` after queueing an interrupt.
-    fn claim_cpu(&mut self);
+    fn claim_cpu(&mut self, irqs: &IrqsOff);
     /// `kvmppc_core_prepare_to_enter` (the Rust one of `vcpu/interrupt.rs`).
     fn prepare_to_enter(&mut self);
     /// An external interrupt is pending: `BOOK3S_IRQPRIO_EXTERNAL` queued,
@@ -98,28 +141,28 @@ pub(crate) trait P9Vcpu {
     fn trace_guest(&mut self, exit: bool);
     /// Into guest state: guest time accounting and context tracking, the
     /// VM's SRCU read lock, function tracing off on this CPU.
-    fn guest_state_enter(&mut self);
+    fn guest_state_enter(&mut self, claimed: &Claimed);
     /// Records `trap` as the vcpu's, undoes `guest_state_enter` and replays
     /// the host interrupt that ended the guest's run, if any; then takes
     /// the vcpu off this CPU (as `release_cpu`), accounts the run's time to
     /// the guest and restores interrupts and preemption. One call out of
     /// the module (`kvmhv_p9_leave_guest`).
-    fn leave_guest(&mut self, trap: u32);
+    fn leave_guest(&mut self, in_guest: InGuest, trap: u32);
     /// `kvmhv_p9_guest_entry` of a host that is itself a pseries guest.
-    fn enter_pseries(&mut self, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32;
+    fn enter_pseries(&mut self, g: &InGuest, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32;
     /// `timer_get_next_tb`: when this CPU's next host timer event is due.
     fn next_timer(&self) -> u64;
     /// `vcpu_vpa_increment_dispatch`: the VPA's yield count, odd while the
     /// vcpu is dispatched.
     fn increment_dispatch(&mut self);
     /// `kvmppc_xive_push_vcpu`: the vcpu's XIVE context onto this thread.
-    fn xive_push(&mut self);
+    fn xive_push(&mut self, g: &InGuest);
     /// `kvmppc_xive_pull_vcpu`.
-    fn xive_pull(&mut self);
+    fn xive_pull(&mut self, g: &InGuest);
     /// `kvmhv_vcpu_entry_p9`, with this CPU's `cpu_in_guest` set to the VM
     /// around it: runs the guest until an exit. `tb` is the entry's
     /// timebase, updated to the exit's. Returns the trap.
-    fn enter_p9(&mut self, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32;
+    fn enter_p9(&mut self, g: &InGuest, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32;
     /// Sets the guest's r3.
     fn set_gpr3(&mut self, r3: u64);
     /// `kvmppc_cede`: MSR[EE] on, ceded (unless prodded meanwhile).
@@ -137,7 +180,7 @@ pub(crate) trait P9Vcpu {
     /// Takes the vcpu off this CPU (`cpu`, `thread_cpu` -1, state
     /// `BUSY_IN_HOST`), then restores interrupts and preemption: the end of
     /// an entry that did not enter the guest.
-    fn release_cpu(&mut self);
+    fn release_cpu(&mut self, irqs: IrqsOff);
     /// `kvmppc_core_pending_dec`.
     fn dec_pending(&self) -> bool;
     /// `kvmppc_dec_expires_host_tb`: when the guest decrementer expires.
@@ -239,14 +282,14 @@ fn enter_and_handle<V: P9Vcpu>(v: &mut V, time_limit: u64, lpcr: u64) {
     }
     v.update_vpas();
 
-    v.disable_preemption_and_irqs();
+    let irqs = irqs_off(v);
     // Interrupts are off: pending work is left to `handle_work` of the next
     // entry, and an HPT reset may have started meanwhile.
     if v.work_pending() || !v.mmu_ready() {
-        v.release_cpu();
+        v.release_cpu(irqs);
         return;
     }
-    v.claim_cpu();
+    let claimed = claim(v, irqs);
 
     v.prepare_to_enter();
     let (pending, on_pseries) = (v.external_pending(), v.on_pseries());
@@ -261,13 +304,13 @@ fn enter_and_handle<V: P9Vcpu>(v: &mut V, time_limit: u64, lpcr: u64) {
     let mut tb = v.timebase();
     v.update_vpa_dispatch(tb);
     v.trace_guest(false);
-    v.guest_state_enter();
+    let g = enter_guest_state(v, claimed);
     let trap = if v.on_pseries() {
-        v.enter_pseries(time_limit, lpcr, &mut tb)
+        v.enter_pseries(&g, time_limit, lpcr, &mut tb)
     } else {
-        guest_entry(v, time_limit, lpcr, &mut tb)
+        guest_entry(v, &g, time_limit, lpcr, &mut tb)
     };
-    v.leave_guest(trap);
+    v.leave_guest(g, trap);
 
     if v.dec_pending() && dec_is_stale(tb, v.dec_expires(), trap, v.gpr3()) {
         v.dequeue_dec();
@@ -305,7 +348,13 @@ fn enter_and_handle<V: P9Vcpu>(v: &mut V, time_limit: u64, lpcr: u64) {
 /// `tb` unless a host timer is due first, and handles the hcalls that must
 /// be handled before the vcpu's XIVE context leaves the thread. Returns the
 /// trap, 0 when an hcall was handled here.
-pub(crate) fn guest_entry<V: P9Vcpu>(v: &mut V, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32 {
+pub(crate) fn guest_entry<V: P9Vcpu>(
+    v: &mut V,
+    g: &InGuest,
+    time_limit: u64,
+    lpcr: u64,
+    tb: &mut u64,
+) -> u32 {
     let next_timer = v.next_timer();
     if *tb >= next_timer {
         return TRAP_HV_DECREMENTER;
@@ -320,8 +369,8 @@ pub(crate) fn guest_entry<V: P9Vcpu>(v: &mut V, time_limit: u64, lpcr: u64, tb: 
 
     v.clear_ceded();
     v.increment_dispatch();
-    v.xive_push();
-    let mut trap = v.enter_p9(time_limit, lpcr, tb);
+    v.xive_push(g);
+    let mut trap = v.enter_p9(g, time_limit, lpcr, tb);
 
     if trap == vector::SYSCALL && v.msr() & MSR_PR == 0 {
         let req = v.gpr3();
@@ -330,7 +379,7 @@ pub(crate) fn guest_entry<V: P9Vcpu>(v: &mut V, time_limit: u64, lpcr: u64, tb: 
             trap = 0;
         }
     }
-    v.xive_pull();
+    v.xive_pull(g);
     if v.radix() {
         v.clear_slb_max();
     }

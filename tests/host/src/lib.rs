@@ -672,3 +672,5 @@ mod single_tests;
 mod vcore;
 
 mod vcore_tests;
+
+mod token_order;

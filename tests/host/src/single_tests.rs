@@ -148,7 +148,7 @@ impl P9Vcpu for Mock {
     fn work_pending(&self) -> bool {
         self.late_work
     }
-    fn claim_cpu(&mut self) {
+    fn claim_cpu(&mut self, _irqs: &IrqsOff) {
         assert!(self.irqs_off, "claimed with interrupts on");
         self.claimed = true;
         self.push("claim");
@@ -195,12 +195,12 @@ impl P9Vcpu for Mock {
             "trace_guest_enter"
         });
     }
-    fn guest_state_enter(&mut self) {
+    fn guest_state_enter(&mut self, _claimed: &Claimed) {
         assert!(self.claimed && self.irqs_off);
         self.in_state = true;
         self.push("state_enter");
     }
-    fn leave_guest(&mut self, trap: u32) {
+    fn leave_guest(&mut self, _g: InGuest, trap: u32) {
         assert!(self.in_state && !self.in_guest && self.irqs_off);
         self.in_state = false;
         self.trap_recorded = Some(trap);
@@ -209,7 +209,7 @@ impl P9Vcpu for Mock {
         self.claimed = false;
         self.push("release_entered");
     }
-    fn enter_pseries(&mut self, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32 {
+    fn enter_pseries(&mut self, _g: &InGuest, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32 {
         self.push("enter_pseries");
         self.run_guest(time_limit, lpcr, tb)
     }
@@ -220,13 +220,13 @@ impl P9Vcpu for Mock {
         self.yield_count += 1;
         self.push("dispatch++");
     }
-    fn xive_push(&mut self) {
+    fn xive_push(&mut self, _g: &InGuest) {
         self.push("xive_push");
     }
-    fn xive_pull(&mut self) {
+    fn xive_pull(&mut self, _g: &InGuest) {
         self.push("xive_pull");
     }
-    fn enter_p9(&mut self, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32 {
+    fn enter_p9(&mut self, _g: &InGuest, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32 {
         // The boundary sets and clears cpu_in_guest around the entry.
         assert!(self.in_state);
         self.in_guest = true;
@@ -258,7 +258,7 @@ impl P9Vcpu for Mock {
     fn clear_slb_max(&mut self) {
         self.push("slb_max=0");
     }
-    fn release_cpu(&mut self) {
+    fn release_cpu(&mut self, _irqs: IrqsOff) {
         assert!(self.irqs_off && !self.in_state);
         self.irqs_off = false;
         self.claimed = false;
