@@ -8,6 +8,7 @@
 //! sources (`c/`, `asm/`). See `Documentation/design.rst`.
 
 mod c;
+mod errno;
 mod host;
 mod hpt;
 mod ops;

@@ -134,7 +134,7 @@ rs_first() {
 	rmmod kvm_hv_rs
 }
 # KVM_PPC_ALLOCATE_HTAB: the same result for each order under both modules
-# (0 on a VM without an HPT oopsed 7.3; patch 0010 makes it EINVAL), and
+# (0 on a VM without an HPT oopsed 7.3; patch 0007 makes it EINVAL), and
 # EBUSY while a vcpu of the VM runs. A pseries host has no HPT guests:
 # every order gives EOPNOTSUPP.
 allocate_htab() {
@@ -425,7 +425,7 @@ debug_tracepoints() {
 # faults_setup: failslab and fail_page_alloc for the threads that arm
 # /proc/thread-self/fail-nth (tests/guest/faults.c): may-sleep allocations
 # included, one line of notice per fault (no stack dump). fail_function
-# gets kvm_alloc_hpt_cma (an error-injection point since patch 0024), so
+# gets kvm_alloc_hpt_cma (an error-injection point since patch 0018), so
 # that the HPT's CMA allocation is one of the N of every pass, and the cma
 # pass can fail it alone.
 faults_setup() {

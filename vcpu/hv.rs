@@ -10,7 +10,7 @@ use super::run::{self, Activity, HvVcpu, Refusal};
 use super::single::{self, Claimed, InGuest, IrqsOff, P9Vcpu};
 use super::vcore;
 use super::vcore_hv::P8Run;
-use crate::{c, host, trace};
+use crate::{c, errno::Errno, host, trace};
 use core::ptr;
 use kernel::{
     bindings,
@@ -46,7 +46,9 @@ const _: () = {
     assert!(single::XICS_HCALLS[3] == bindings::H_IPOLL as u64);
     assert!(single::XICS_HCALLS[4] == bindings::H_XIRR as u64);
     assert!(single::XICS_HCALLS[5] == bindings::H_XIRR_X as u64);
-    assert!(single::EINTR == bindings::EINTR as i32);
+    assert!(Errno::EINTR.get() as u32 == bindings::EINTR);
+    assert!(Errno::EBUSY.get() as u32 == bindings::EBUSY);
+    assert!(Errno::EINVAL.get() as u32 == bindings::EINVAL);
     assert!(interrupt::PRIORITY_MAX == bindings::BOOK3S_IRQPRIO_MAX);
     assert!(Priority::SystemReset as u32 == bindings::BOOK3S_IRQPRIO_SYSTEM_RESET);
     assert!(Priority::DataSegment as u32 == bindings::BOOK3S_IRQPRIO_DATA_SEGMENT);
@@ -83,6 +85,13 @@ const _: () = {
     assert!(vector::VSX == bindings::BOOK3S_INTERRUPT_VSX);
     assert!(vector::FAC_UNAVAIL == bindings::BOOK3S_INTERRUPT_FAC_UNAVAIL);
 };
+
+/// The pure files' [`Errno`] of a kernel [`Error`].
+fn errno(e: Error) -> Errno {
+    // `Error` holds an errno in the kernel's range (its invariant), so this
+    // is never the fallback.
+    Errno::from_ret(e.to_errno()).unwrap_or(Errno::EINVAL)
+}
 
 /// A vcpu of an HV VM inside `KVM_RUN`.
 ///
@@ -501,16 +510,16 @@ impl HvVcpu for Hv {
         unsafe { ptr::read_volatile(&raw const (*self.kvm()).arch.mmu_ready) != 0 }
     }
 
-    fn setup_mmu(&mut self) -> Result<(), i32> {
+    fn setup_mmu(&mut self) -> Result<(), Errno> {
         // SAFETY: `kvm` is this vcpu's live VM, and the vcpu is in KVM_RUN,
         // counted in `vcpus_running` (start_running came first).
-        unsafe { crate::hpt::setup_mmu(self.kvm()) }.map_err(Error::to_errno)
+        unsafe { crate::hpt::setup_mmu(self.kvm()) }.map_err(errno)
     }
 
-    fn fail_entry(&mut self, err: i32) {
+    fn fail_entry(&mut self, err: Errno) {
         self.set_exit_reason(bindings::KVM_EXIT_FAIL_ENTRY);
         // SAFETY: `vcpu` is valid (type invariant).
-        unsafe { (*self.vcpu).arch.ret = err };
+        unsafe { (*self.vcpu).arch.ret = err.to_ret() };
     }
 
     fn run_guest(&mut self) -> i32 {
@@ -678,18 +687,21 @@ impl P9Vcpu for P9Entry<'_> {
         unsafe { (*self.vcpu()).arch.ret }
     }
 
-    fn handle_work(&mut self) -> i32 {
+    fn handle_work(&mut self) -> Result<(), Errno> {
         if !self.hv.work_pending() {
-            return 0;
+            return Ok(());
         }
         // SAFETY: process context, preemptible, interrupts on, no lock held
         // (type invariant: not claimed).
         let r = unsafe { bindings::xfer_to_guest_mode_handle_work() };
-        if r != 0 {
-            // -EINTR: a signal is pending (powerpc has no work of its own).
-            self.hv.signal_exit();
+        match Errno::from_ret(r) {
+            None => Ok(()),
+            Some(e) => {
+                // EINTR: a signal is pending (powerpc has no work of its own).
+                self.hv.signal_exit();
+                Err(e)
+            }
         }
-        r
     }
 
     fn update_vpas(&mut self) {

@@ -8,6 +8,8 @@
 //! (`vcpu/hv.rs`); the host tests implement them on a recording mock. This
 //! file uses only `core`.
 
+use crate::errno::Errno;
+
 /// What the C run functions return: `RESUME_*` of `asm/kvm_asm.h`, with
 /// book3s_hv's own two "resume the guest after this" codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,10 +106,10 @@ pub(crate) trait HvVcpu {
     /// `kvmhv_setup_mmu`: sets up the VM's MMU under its `mmu_setup_lock`
     /// unless another vcpu did meanwhile; for an HPT guest, allocates the
     /// HPT if needed and maps the VRMA.
-    fn setup_mmu(&mut self) -> Result<(), i32>;
+    fn setup_mmu(&mut self) -> Result<(), Errno>;
     /// Records a failed guest entry: `KVM_EXIT_FAIL_ENTRY`, and `err` as the
     /// vcpu's return value.
-    fn fail_entry(&mut self, err: i32);
+    fn fail_entry(&mut self, err: Errno);
     /// Runs the guest until an exit the run functions cannot handle:
     /// `kvmhv_run_single_vcpu` (POWER9 and later), `kvmppc_run_vcpu` (POWER8).
     fn run_guest(&mut self) -> i32;
@@ -162,7 +164,7 @@ pub(crate) fn vcpu_run<V: HvVcpu>(v: &mut V) -> Result<i32, Refusal> {
         if !v.mmu_ready() {
             if let Err(err) = v.setup_mmu() {
                 v.fail_entry(err);
-                break err;
+                break err.to_ret();
             }
         }
         let mut r = v.run_guest();

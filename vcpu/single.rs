@@ -19,6 +19,7 @@
 
 use super::interrupt::{dec_due_in, vector, MSR_EE};
 use super::run::{Resume, RESUME_GUEST};
+use crate::errno::Errno;
 
 /// `MSR_PR`: problem state.
 pub(crate) const MSR_PR: u64 = 1 << 14;
@@ -99,9 +100,9 @@ pub(crate) trait P9Vcpu {
     /// `vcpu->arch.ret`.
     fn ret(&self) -> i32;
     /// `kvm_xfer_to_guest_mode_handle_work`: runs pending task work and
-    /// rescheduling; on a pending signal sets `KVM_EXIT_INTR` and returns
-    /// `-EINTR`. Returns 0 otherwise.
-    fn handle_work(&mut self) -> i32;
+    /// rescheduling; on a pending signal sets `KVM_EXIT_INTR` and fails
+    /// with `EINTR`.
+    fn handle_work(&mut self) -> Result<(), Errno>;
     /// `kvmppc_update_vpas`: takes in the VPA, SLB shadow and DTL
     /// registrations made since the last entry.
     fn update_vpas(&mut self);
@@ -275,9 +276,8 @@ fn enter_and_handle<V: P9Vcpu>(v: &mut V, time_limit: u64, lpcr: u64) {
     // Unlike C's, this entry does not set the MMU up: its only caller,
     // `run::vcpu_run`, does just before. An HPT reset that starts after that
     // is caught with interrupts off below, and the caller sets it up again.
-    let r = v.handle_work();
-    if r != 0 {
-        v.set_ret(r);
+    if let Err(e) = v.handle_work() {
+        v.set_ret(e.to_ret());
         return;
     }
     v.update_vpas();
@@ -331,7 +331,7 @@ fn enter_and_handle<V: P9Vcpu>(v: &mut V, time_limit: u64, lpcr: u64) {
             v.set_interruptible();
             if v.signal_pending() {
                 v.signal_exit();
-                v.set_ret(-EINTR);
+                v.set_ret(Errno::EINTR.to_ret());
                 break;
             }
             if v.check_block() {
@@ -416,6 +416,3 @@ fn early_hcall<V: P9Vcpu>(v: &mut V, req: u64) -> Option<u64> {
         _ => None,
     }
 }
-
-/// `EINTR`, as the run functions return it (negated).
-pub(crate) const EINTR: i32 = 4;

@@ -26,12 +26,10 @@
 
 use super::interrupt::dec_due_in;
 use super::run::{Resume, RESUME_GUEST};
-use super::single::EINTR;
+use crate::errno::Errno;
 
 /// `MAX_SMT_THREADS`: threads per core on POWER8, and vcpus per vcore.
 pub(crate) const MAX_SMT_THREADS: usize = 8;
-/// `EBUSY`.
-pub(crate) const EBUSY: i32 = 16;
 
 /// A vcpu's thread number in its vcore (`vcpu->arch.ptid`).
 pub(crate) type Ptid = usize;
@@ -131,9 +129,9 @@ pub(crate) trait Vcore {
     /// `kvm->arch.mmu_ready`.
     fn mmu_ready(&self) -> bool;
     /// `kvmhv_setup_mmu` (called without the vcore lock).
-    fn setup_mmu(&mut self) -> Result<(), i32>;
+    fn setup_mmu(&mut self) -> Result<(), Errno>;
     /// `KVM_EXIT_FAIL_ENTRY` with reason 0, and `err` as my `ret`.
-    fn fail_entry(&mut self, err: i32);
+    fn fail_entry(&mut self, err: Errno);
     /// `vc->runner == NULL`.
     fn no_runner(&self) -> bool;
     /// `vc->runner`: me (`true`) or nobody.
@@ -318,7 +316,7 @@ pub(crate) fn run_vcpu<V: Vcore + ?Sized>(v: &mut V) -> i32 {
             v.lock();
             if let Err(e) = r {
                 v.fail_entry(e);
-                // Not a signal exit (C before patch 0025 took it for one).
+                // Not a signal exit (C before patch 0019 took it for one).
                 v.remove_runnable(me);
                 break;
             }
@@ -336,7 +334,7 @@ pub(crate) fn run_vcpu<V: Vcore + ?Sized>(v: &mut V) -> i32 {
             if v.task_signal_pending(t) {
                 v.remove_runnable(t);
                 v.signal_exit(t);
-                v.set_ret(t, -EINTR);
+                v.set_ret(t, Errno::EINTR.to_ret());
                 v.wake(t);
             }
         });
@@ -389,7 +387,7 @@ pub(crate) fn run_vcpu<V: Vcore + ?Sized>(v: &mut V) -> i32 {
         // Left the loop for a signal.
         v.remove_runnable(me);
         v.signal_exit(me);
-        v.set_ret(me, -EINTR);
+        v.set_ret(me, Errno::EINTR.to_ret());
     }
     if v.n_runnable() > 0 && v.state() == VcoreState::Inactive {
         // Somebody must run the vcore for the vcpus still in it.
@@ -408,7 +406,7 @@ pub(crate) fn run_vcpu<V: Vcore + ?Sized>(v: &mut V) -> i32 {
 pub(crate) fn prepare_threads<V: Vcore + ?Sized>(v: &mut V) {
     for_each_runnable(v, |v, t| {
         let r = if v.task_signal_pending(t) {
-            -EINTR
+            Errno::EINTR.to_ret()
         } else if v.vpa_update_pending(t) {
             RESUME_GUEST
         } else {
@@ -436,7 +434,7 @@ pub(crate) fn run_core<V: Vcore + ?Sized>(v: &mut V) {
     // must fit in a subcore.
     if controlled > 1 && (v.num_threads() > controlled || !v.grab_threads()) {
         for_each_runnable(v, |v, t| {
-            v.set_ret(t, -EBUSY);
+            v.set_ret(t, Errno::EBUSY.to_ret());
             v.remove_runnable(t);
             v.wake(t);
         });

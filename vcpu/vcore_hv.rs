@@ -12,7 +12,7 @@ use super::hv::Hv;
 use super::interrupt;
 use super::run::HvVcpu;
 use super::vcore::{self, HaltOutcome, PollParams, Ptid, Vcore, VcoreState, MAX_SMT_THREADS};
-use crate::{c, trace};
+use crate::{c, errno::Errno, trace};
 use core::{cell::Cell, ptr};
 use kernel::{bindings, prelude::*};
 
@@ -160,11 +160,11 @@ impl Vcore for P8Run<'_> {
         self.hv.mmu_ready()
     }
 
-    fn setup_mmu(&mut self) -> Result<(), i32> {
+    fn setup_mmu(&mut self) -> Result<(), Errno> {
         self.hv.setup_mmu()
     }
 
-    fn fail_entry(&mut self, err: i32) {
+    fn fail_entry(&mut self, err: Errno) {
         self.hv.fail_entry(err);
     }
 
@@ -569,7 +569,6 @@ impl Vcore for P8Run<'_> {
 // The pure code's constants are the kernel's.
 const _: () = {
     assert!(MAX_SMT_THREADS == bindings::MAX_SMT_THREADS as usize);
-    assert!(vcore::EBUSY == bindings::EBUSY as i32);
     assert!(VcoreState::Inactive as u32 == bindings::VCORE_INACTIVE);
     assert!(VcoreState::Preempt as u32 == bindings::VCORE_PREEMPT);
     assert!(VcoreState::Piggyback as u32 == bindings::VCORE_PIGGYBACK);

@@ -49,7 +49,7 @@
  * and runs its guests.
  *
  * `faults NAME cma` instead fails the KVM CMA area: fail_function on
- * kvm_alloc_hpt_cma() (an error-injection point since patch 0024), for this
+ * kvm_alloc_hpt_cma() (an error-injection point since patch 0018), for this
  * process only (task filter), every call. With the area failing,
  * KVM_PPC_ALLOCATE_HTAB(18) and an HPT guest's first run must still work,
  * from the page allocator, and the area must not shrink; with the page

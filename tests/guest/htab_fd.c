@@ -5,7 +5,7 @@
  *
  *   read_before_htab   read() gives 0 bytes: there is nothing to read.
  *                      kvm-hv walked 2^60 entries from NULL and oopsed
- *                      (patch 0022; the ioctl fuzzer found it)
+ *                      (patch 0016; the ioctl fuzzer found it)
  *   write_before_htab  write() of one HPTE fails with EINVAL; kvm-hv
  *                      stored it at NULL + index * 16
  *   read_after_alloc   after KVM_PPC_ALLOCATE_HTAB(18), read() gives the

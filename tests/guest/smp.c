@@ -36,7 +36,7 @@
  *                      instruction; the program interrupt the host gives
  *                      it must be little-endian (MSR[LE] in the vector),
  *                      like vcpu 0's. On POWER8 the two share a vcore, and
- *                      before patch 0026 vcpu 1 took it big-endian and
+ *                      before patch 0020 vcpu 1 took it big-endian and
  *                      looped at 0x700 for ever
  *
  * The ceder's decrementer is DEC_FAR away, about 4 s of the emulated
@@ -44,7 +44,7 @@
  * longer. H_CEDE turns MSR[EE] on, so an expired decrementer wakes the
  * ceder and interrupts it at 0x900; there the guest moves its decrementer
  * away again and cedes again, so only a prod (or another interrupt) ends
- * the cede. (Before 0026 that decrementer interrupt reached vcpu 1
+ * the cede. (Before 0020 that decrementer interrupt reached vcpu 1
  * big-endian: the hpt_cede_prod failures seen now and then on powernv8.)
  *
  * Known: on QEMU's emulated POWER8 a vcore's second thread cannot run

@@ -7,10 +7,32 @@
 
 #![cfg(test)]
 
+#[path = "../../../errno.rs"]
+mod errno;
+
+mod errno_tests {
+    use super::errno::Errno;
+
+    #[test]
+    fn an_errno_is_c_s_negative_return_value() {
+        assert_eq!(Errno::EINTR.to_ret(), -4);
+        assert_eq!(Errno::EBUSY.get(), 16);
+        assert_eq!(Errno::from_ret(-22), Some(Errno::EINVAL));
+        assert_eq!(Errno::from_ret(-4095).map(Errno::get), Some(4095));
+        // Not errnos: success, RESUME_* codes, and what is below MAX_ERRNO.
+        for r in [0, 1, 2, -4096, i32::MIN] {
+            assert_eq!(Errno::from_ret(r), None, "{r}");
+        }
+        assert_eq!(format!("{:?}", Errno::from_ret(-12).unwrap()), "Errno(12)");
+        assert_eq!(format!("{:?}", Errno::EINTR), "EINTR");
+    }
+}
+
 #[path = "../../../vcpu/run.rs"]
 mod run;
 
 mod run_tests {
+    use super::errno::Errno;
     use super::run::{vcpu_run, Activity, HvVcpu, Refusal, Resume, RESUME_GUEST};
     use std::collections::VecDeque;
 
@@ -53,7 +75,7 @@ mod run_tests {
         mmu_ready: bool,
         /// Another thread resets the MMU while a fault is handled.
         reset_mmu_on_fault: bool,
-        setup_results: VecDeque<Result<(), i32>>,
+        setup_results: VecDeque<Result<(), Errno>>,
         hcall_results: VecDeque<i32>,
         fault_results: VecDeque<i32>,
         passthrough_results: VecDeque<i32>,
@@ -95,14 +117,14 @@ mod run_tests {
         fn mmu_ready(&self) -> bool {
             self.mmu_ready
         }
-        fn setup_mmu(&mut self) -> Result<(), i32> {
+        fn setup_mmu(&mut self) -> Result<(), Errno> {
             assert_eq!(self.running, 1, "MMU set up while not counted as running");
             self.log.push("setup_mmu");
             let r = self.setup_results.pop_front().unwrap();
             self.mmu_ready = r.is_ok();
             r
         }
-        fn fail_entry(&mut self, _err: i32) {
+        fn fail_entry(&mut self, _err: Errno) {
             self.log.push("fail_entry");
         }
         fn run_guest(&mut self) -> i32 {
@@ -362,7 +384,7 @@ mod run_tests {
     fn mmu_set_up_failure_fails_entry_without_entering() {
         const ENOMEM: i32 = 12;
         let mut m = Mock {
-            setup_results: [Err(-ENOMEM)].into(),
+            setup_results: [Err(Errno::from_ret(-ENOMEM).unwrap())].into(),
             ..Default::default()
         };
         assert_eq!(vcpu_run(&mut m), Ok(-ENOMEM));

@@ -3,6 +3,7 @@
 //! `vcpu/single.rs`: one guest entry on POWER9 and later, against a mock
 //! that records every step, in `kvmhv_run_single_vcpu`'s order.
 
+use super::errno::Errno;
 use super::interrupt::vector;
 use super::interrupt::MSR_EE;
 use super::run::RESUME_GUEST;
@@ -130,9 +131,9 @@ impl P9Vcpu for Mock {
     fn ret(&self) -> i32 {
         self.ret
     }
-    fn handle_work(&mut self) -> i32 {
+    fn handle_work(&mut self) -> Result<(), Errno> {
         self.push("handle_work");
-        self.work
+        Errno::from_ret(self.work).map_or(Ok(()), Err)
     }
     fn update_vpas(&mut self) {
         self.push("update_vpas");
@@ -376,10 +377,10 @@ fn trap_0_resumes_the_guest_without_an_exit_handler() {
 #[test]
 fn a_signal_in_the_work_check_returns_its_errno_unentered() {
     let mut m = Mock {
-        work: -EINTR,
+        work: Errno::EINTR.to_ret(),
         ..Mock::ready(exit(TRAP_HCALL, RESUME_HOST))
     };
-    assert_eq!(run_single_vcpu(&mut m, !0, LPCR), -EINTR);
+    assert_eq!(run_single_vcpu(&mut m, !0, LPCR), Errno::EINTR.to_ret());
     assert_eq!(
         m.steps(),
         ["trace_run_enter", "begin", "handle_work", "trace_run_exit"]
@@ -648,7 +649,7 @@ fn a_signal_ends_the_sleep_with_eintr_and_is_counted() {
         signal_at: Some(1),
         ..Mock::ready(cede())
     };
-    assert_eq!(run_single_vcpu(&mut m, !0, LPCR), -EINTR);
+    assert_eq!(run_single_vcpu(&mut m, !0, LPCR), Errno::EINTR.to_ret());
     assert_eq!(m.exit_reason, "INTR");
     assert_eq!(m.signal_exits, 1);
     let s = m.steps();

@@ -28,6 +28,7 @@ fn compile(body: &str) -> Result<(), String> {
     std::fs::create_dir_all(&dir).unwrap();
     let src = format!(
         "#![allow(dead_code, unused)]\n\
+         #[path = \"{d}/../errno.rs\"] mod errno;\n\
          #[path = \"{d}/interrupt.rs\"] mod interrupt;\n\
          #[path = \"{d}/run.rs\"] mod run;\n\
          #[path = \"{d}/single.rs\"] mod single;\n\

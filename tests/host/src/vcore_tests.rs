@@ -4,14 +4,16 @@
 //! order of steps, who is woken with what, the lock and interrupt pairing,
 //! and the halt-poll arithmetic.
 
+use crate::errno::Errno;
 use crate::run::RESUME_GUEST;
 use crate::vcore::{
     next_poll_ns, post_guest_process, prepare_threads, run_core, run_vcpu, set_timer, HaltOutcome,
-    PollParams, Ptid, Vcore, VcoreState, EBUSY, MAX_SMT_THREADS,
+    PollParams, Ptid, Vcore, VcoreState, MAX_SMT_THREADS,
 };
 use std::cell::Cell;
 
-const EINTR: i32 = 4;
+const EINTR: i32 = Errno::EINTR.to_ret();
+const EBUSY: i32 = Errno::EBUSY.to_ret();
 /// What a handled exit returns to go back to userspace (RESUME_HOST).
 const HOST: i32 = 2;
 
@@ -61,7 +63,7 @@ struct Mock {
     irqs_off: bool,
     preempt_off: bool,
     mmu_ready: bool,
-    mmu_err: Option<i32>,
+    mmu_err: Option<Errno>,
     fail: Option<i32>,
     work: bool,
     /// `disable_irqs` reports pending work this many times.
@@ -190,7 +192,7 @@ impl Vcore for Mock {
     fn mmu_ready(&self) -> bool {
         self.mmu_ready
     }
-    fn setup_mmu(&mut self) -> Result<(), i32> {
+    fn setup_mmu(&mut self) -> Result<(), Errno> {
         assert!(!self.locked, "MMU set up under the vcore lock");
         self.push("setup_mmu");
         match self.mmu_err {
@@ -201,10 +203,10 @@ impl Vcore for Mock {
             }
         }
     }
-    fn fail_entry(&mut self, err: i32) {
-        self.fail = Some(err);
+    fn fail_entry(&mut self, err: Errno) {
+        self.fail = Some(err.to_ret());
         let me = self.me;
-        self.v[me].ret = err;
+        self.v[me].ret = err.to_ret();
     }
     fn no_runner(&self) -> bool {
         !self.runner
@@ -543,7 +545,7 @@ fn a_vcpu_with_a_signal_is_sent_back_before_entry() {
     let mut m = Mock::new(2, 0).waiting(1);
     m.v[1].signal = true;
     run_vcpu(&mut m);
-    assert_eq!(m.v[1].ret, -EINTR);
+    assert_eq!(m.v[1].ret, EINTR);
     assert_eq!(m.v[1].signal_exits, 1);
     assert!(m.pos("remove 1") < m.pos("wake 1"));
     assert!(m.pos("wake 1") < m.pos("enter"));
@@ -556,7 +558,7 @@ fn my_own_signal_ends_the_run_with_eintr() {
     let mut m = Mock::new(1, 0);
     m.v[0].signal = true;
     let r = run_vcpu(&mut m);
-    assert_eq!(r, -EINTR);
+    assert_eq!(r, EINTR);
     assert_eq!(m.v[0].signal_exits, 1);
     assert!(!m.has("enter"));
     assert_eq!(m.n_runnable, 0);
@@ -568,8 +570,8 @@ fn online_secondary_threads_fail_every_vcpu_with_ebusy() {
     let mut m = Mock::new(2, 0).waiting(1);
     m.grab_ok = false;
     let r = run_vcpu(&mut m);
-    assert_eq!(r, -EBUSY);
-    assert_eq!(m.v[1].ret, -EBUSY);
+    assert_eq!(r, EBUSY);
+    assert_eq!(m.v[1].ret, EBUSY);
     assert!(m.has("wake 1"));
     assert!(!m.has("irqs_off") && !m.has("enter"));
     assert_eq!(m.state(), VcoreState::Inactive);
@@ -581,7 +583,7 @@ fn a_vcore_larger_than_the_subcore_fails_with_ebusy_without_grabbing() {
     let mut m = Mock::new(4, 0);
     m.controlled = 2;
     let r = run_vcpu(&mut m);
-    assert_eq!(r, -EBUSY);
+    assert_eq!(r, EBUSY);
     assert!(!m.has("grab"));
     m.balanced();
 }
@@ -654,18 +656,18 @@ fn a_signal_while_waiting_for_the_runner_ends_with_eintr() {
     m.runner = true;
     m.on_wait = vec![OnWait::Signal];
     let r = run_vcpu(&mut m);
-    assert_eq!(r, -EINTR);
+    assert_eq!(r, EINTR);
     assert_eq!(m.v[1].signal_exits, 1);
     assert!(!m.v[1].on_list);
 }
 
 #[test]
 fn mmu_set_up_failure_is_reported_not_taken_for_a_signal_exit() {
-    // Before patch 0025, kvmppc_run_vcpu() broke out with the vcpu still
-    // RUNNABLE, and its tail reported KVM_EXIT_INTR / -EINTR instead.
+    // Before patch 0019, kvmppc_run_vcpu() broke out with the vcpu still
+    // RUNNABLE, and its tail reported KVM_EXIT_INTR / EINTR instead.
     let mut m = Mock::new(1, 0);
     m.mmu_ready = false;
-    m.mmu_err = Some(-12);
+    m.mmu_err = Errno::from_ret(-12);
     let r = run_vcpu(&mut m);
     assert_eq!(m.fail, Some(-12));
     assert_eq!(r, -12);
@@ -801,7 +803,7 @@ fn prepare_threads_sends_back_signals_and_vpa_updates() {
     m.v[2].vpa_pending = true;
     m.locked = true;
     prepare_threads(&mut m);
-    assert_eq!(m.v[1].ret, -EINTR);
+    assert_eq!(m.v[1].ret, EINTR);
     assert_eq!(m.v[2].ret, RESUME_GUEST);
     assert!(m.v[0].on_list && !m.v[1].on_list && !m.v[2].on_list);
     assert!(m.has("wake 1") && m.has("wake 2"));
