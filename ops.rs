@@ -14,6 +14,7 @@ use kernel::{
     error::to_result,
     ffi::{c_int, c_uint, c_ulong},
     prelude::*,
+    sync::atomic::{Atomic, Relaxed},
     types::Opaque,
 };
 
@@ -57,9 +58,11 @@ pub(crate) unsafe fn kvm_hv_arch_vm_ioctl(
 
 /// The table kvm.ko uses for new HV VMs.
 fn published() -> *mut bindings::kvmppc_ops {
-    // SAFETY: `kvmppc_hv_ops` is a pointer-sized global of kvm.ko, written
-    // only under its registration lock; an aligned volatile load cannot tear.
-    unsafe { ptr::read_volatile(&raw const bindings::kvmppc_hv_ops) }
+    // SAFETY: `kvmppc_hv_ops` is a pointer-sized global of kvm.ko, aligned
+    // and live while kvm.ko is (this module depends on it); it is written
+    // with WRITE_ONCE under the registration lock, so this READ_ONCE races
+    // with no plain write.
+    unsafe { Atomic::from_ptr(&raw mut bindings::kvmppc_hv_ops) }.load(Relaxed)
 }
 
 /// Writes, for each op this module can implement, whether the registered
