@@ -11,8 +11,8 @@
 
 #[cfg(CONFIG_KVM_BOOK3S_HV_P9_TIMING)]
 use kernel::bindings::kvmhv_tb_accumulator;
-use kernel::bindings::{kvm, kvm_vcpu, kvmppc_ops, kvmppc_vcore};
-use kernel::ffi::{c_int, c_long, c_ulong};
+use kernel::bindings::{file, kvm, kvm_vcpu, kvmppc_ops, kvmppc_vcore};
+use kernel::ffi::{c_int, c_long, c_uint, c_ulong};
 
 /// An HPTE for [`kvmhv_enter_hptes`]: its index in the HPT and its words
 /// (`struct kvmhv_hpte`).
@@ -32,6 +32,7 @@ extern "C" {
     /// kvm-hv's ops table, `kvm_ops_hv`, as book3s_hv.c fills it in (its
     /// `owner` unset: this module never registers it). Static in C.
     pub(crate) fn kvmhv_rs_c_ops() -> *mut kvmppc_ops;
+    pub(crate) fn kvmhv_rs_arch_vm_ioctl(filp: *mut file, ioctl: c_uint, arg: c_ulong) -> c_int;
 
     pub(crate) fn kvmhv_rs_setup() -> c_int;
     pub(crate) fn kvmhv_rs_teardown();

@@ -39,6 +39,7 @@ struct KvmHvRs {
 impl kernel::Module for KvmHvRs {
     fn init(module: &'static ThisModule) -> Result<Self> {
         host::init();
+        vcpu::init();
         let table = ops::Registered::new(module)?;
         let dir = debugfs::Dir::new(c"kvm_hv_rs");
         let ops_file = KBox::pin_init(

@@ -12,7 +12,6 @@ use core::ptr;
 use kernel::{
     bindings,
     error::to_result,
-    ffi::{c_int, c_uint, c_ulong},
     prelude::*,
     sync::atomic::{Atomic, Relaxed},
     types::Opaque,
@@ -35,25 +34,6 @@ static RUST_OPS: Table = Table(Opaque::uninit());
 fn c_table() -> *mut bindings::kvmppc_ops {
     // SAFETY: returns the address of a static, nothing else.
     unsafe { c::kvmhv_rs_c_ops() }
-}
-
-/// kvm-hv's `arch_vm_ioctl`, for the VM ioctls this module leaves to C.
-///
-/// # Safety
-///
-/// As for `kvmppc_ops::arch_vm_ioctl`: `filp` is the open file of an HV VM.
-pub(crate) unsafe fn kvm_hv_arch_vm_ioctl(
-    filp: *mut bindings::file,
-    ioctl: c_uint,
-    arg: c_ulong,
-) -> c_int {
-    // SAFETY: kvm-hv's table is static in this module, and always has this
-    // member.
-    match unsafe { (*c_table()).arch_vm_ioctl } {
-        // SAFETY: per this function's contract.
-        Some(f) => unsafe { f(filp, ioctl, arg) },
-        None => ENOTTY.to_errno(),
-    }
 }
 
 /// The table kvm.ko uses for new HV VMs.

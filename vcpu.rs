@@ -6,14 +6,82 @@
 //! POWER9 and later does, [`vcore`] what the vcpus of a POWER8 virtual core
 //! do to enter the guest together, and [`interrupt`] which interrupts the
 //! guest gets and how, in safe Rust that the host tests also build. `hv`
-//! (and, for the POWER8 vcore, `vcore_hv`) carries them out on a kernel
-//! vcpu and is the only place in this path that touches C structures.
+//! carries them out on a kernel vcpu, `single_hv` the POWER9 entry and
+//! `vcore_hv` the POWER8 vcore run: the only places in this path that touch
+//! C structures. This file chooses the CPU generation's entry once, at
+//! init, and holds the two ops of the path, which make the [`Hv`] of a
+//! vcpu. `hv` knows neither entry: both depend on it, not it on them.
 
 mod hv;
 pub(crate) mod interrupt;
 pub(crate) mod run;
 pub(crate) mod single;
+mod single_hv;
 pub(crate) mod vcore;
 mod vcore_hv;
 
-pub(crate) use hv::{inject_interrupt, vcpu_run};
+use crate::host;
+use hv::{GuestEntry, Hv};
+use kernel::{bindings, ffi::c_int, sync::SetOnce};
+
+/// The guest entry of the host's CPU generation, chosen once by [`init`].
+static ENTRY: SetOnce<&'static dyn GuestEntry> = SetOnce::new();
+
+/// Chooses the guest entry for the host's CPUs: the single-vcpu entry of
+/// POWER9 and later (ISA v3.0), or POWER8's vcore run. Called by module
+/// init, after `host::init`, before the ops table is registered.
+pub(crate) fn init() {
+    let entry: &'static dyn GuestEntry = if host::cpu_has(bindings::CPU_FTR_ARCH_300) {
+        &single_hv::P9
+    } else {
+        &vcore_hv::P8
+    };
+    ENTRY.populate(entry);
+}
+
+fn entry() -> &'static dyn GuestEntry {
+    // `init` ran before any VM could exist; POWER9's entry is C's default.
+    ENTRY.copy().unwrap_or(&single_hv::P9)
+}
+
+/// `kvmppc_ops::vcpu_run`: `KVM_RUN` on a vcpu of an HV VM.
+///
+/// # Safety
+///
+/// `vcpu` must be a live vcpu of a VM created through this module's ops
+/// table, and the caller must hold `vcpu->mutex`: kvm.ko's
+/// `kvmppc_vcpu_run` satisfies both.
+pub(crate) unsafe extern "C" fn vcpu_run(vcpu: *mut bindings::kvm_vcpu) -> c_int {
+    // SAFETY: `vcpu` is valid and its fields this thread's (this
+    // function's safety contract); `current` is this thread's live task.
+    // C sets `run_task` at each guest entry, to the same task.
+    unsafe { (*vcpu).arch.run_task = kernel::task::Task::current_raw() };
+    // SAFETY: by this function's safety contract, and `run_task` was just
+    // set.
+    let mut hv = unsafe { Hv::from_raw(vcpu, entry()) };
+    match run::vcpu_run(&mut hv) {
+        Ok(r) => r,
+        Err(refusal) => hv.refuse(refusal),
+    }
+}
+
+/// `kvmppc_ops::inject_interrupt`: delivers an interrupt to a vcpu of an HV
+/// VM now. book3s.c's `kvmppc_core_queue_*` and its delivery of queued
+/// interrupts call it through the VM's ops table.
+///
+/// # Safety
+///
+/// `vcpu` must be a live vcpu of a VM created through this module's ops
+/// table, not running in the guest, and the caller must hold
+/// `vcpu->mutex`: its callers run inside `KVM_RUN`, in the exit handlers
+/// and before guest entry.
+pub(crate) unsafe extern "C" fn inject_interrupt(
+    vcpu: *mut bindings::kvm_vcpu,
+    vec: c_int,
+    srr1_flags: u64,
+) {
+    // SAFETY: by this function's safety contract; the entry is not used.
+    let mut hv = unsafe { Hv::from_raw(vcpu, entry()) };
+    // Vectors are the small non-negative BOOK3S_INTERRUPT_* constants.
+    hv.inject(vec as u32, srr1_flags);
+}

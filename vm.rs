@@ -5,7 +5,7 @@
 //! The ones implemented in Rust are handled here; every other goes to
 //! kvm-hv's `kvm_arch_vm_ioctl_hv`.
 
-use crate::{hpt, ops};
+use crate::{c, hpt};
 use kernel::{
     bindings,
     ffi::{c_int, c_uint, c_ulong},
@@ -53,5 +53,5 @@ pub(crate) unsafe extern "C" fn arch_vm_ioctl(
         };
     }
     // SAFETY: per this function's contract, which is kvm-hv's own.
-    unsafe { ops::kvm_hv_arch_vm_ioctl(filp, ioctl, arg) }
+    unsafe { c::kvmhv_rs_arch_vm_ioctl(filp, ioctl, arg) }
 }

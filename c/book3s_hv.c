@@ -55,6 +55,13 @@ struct kvmppc_ops *kvmhv_rs_c_ops(void)
 	return &kvm_ops_hv;
 }
 
+/* The VM ioctls kvm_hv_rs leaves to kvm-hv. */
+int kvmhv_rs_arch_vm_ioctl(struct file *filp, unsigned int ioctl,
+			   unsigned long arg)
+{
+	return kvm_arch_vm_ioctl_hv(filp, ioctl, arg);
+}
+
 /*
  * A vcpu's registers as kvm-hv's accessors read and write them: with
  * nested v2 they are reloaded from the L0 hypervisor first, and marked

@@ -12,6 +12,8 @@
 int kvmhv_rs_setup(void);
 void kvmhv_rs_teardown(void);
 struct kvmppc_ops *kvmhv_rs_c_ops(void);
+int kvmhv_rs_arch_vm_ioctl(struct file *filp, unsigned int ioctl,
+			   unsigned long arg);
 
 /* An HPTE for kvmhv_rs_enter_hptes(): its index in the HPT and its words. */
 struct kvmhv_hpte {

@@ -8,7 +8,7 @@
 //! `__kvmppc_vcore_entry`, stays in kvm-hv.ko, called through
 //! `kvmhv_p8_vcore_entry` (see Documentation/run-path.rst for why).
 
-use super::hv::{read_once_u8, write_once_u8, Hv};
+use super::hv::{read_once_u8, write_once_u8, GuestEntry, Hv};
 use super::interrupt;
 use super::run::HvVcpu;
 use super::vcore::{self, HaltOutcome, PollParams, Ptid, Vcore, VcoreState, MAX_SMT_THREADS};
@@ -39,17 +39,26 @@ pub(super) struct P8Run<'a> {
     threads: [Cell<*mut bindings::kvm_vcpu>; MAX_SMT_THREADS],
 }
 
+/// The guest entry of POWER8: `kvmppc_run_vcpu`, the vcore run.
+pub(super) struct P8;
+
+impl GuestEntry for P8 {
+    fn run_guest(&self, hv: &mut Hv) -> i32 {
+        vcore::run_vcpu(&mut P8Run::new(hv))
+    }
+}
+
 impl<'a> P8Run<'a> {
     /// The vcore run of `hv`'s vcpu.
     pub(super) fn new(hv: &'a mut Hv) -> Self {
         let vc = hv.vcore();
-        // SAFETY: `hv.vcpu` is valid (`Hv` invariant).
-        let ptid = unsafe { (*hv.vcpu).arch.ptid };
+        // SAFETY: `hv`'s vcpu is valid (`Hv` invariant).
+        let ptid = unsafe { (*hv.as_ptr()).arch.ptid };
         // A vcpu's ptid is below the vcore's size (kvmppc_core_vcpu_create_hv).
         let me = usize::try_from(ptid).unwrap_or(0) % MAX_SMT_THREADS;
         let threads: [Cell<*mut bindings::kvm_vcpu>; MAX_SMT_THREADS] =
             core::array::from_fn(|_| Cell::new(ptr::null_mut()));
-        threads[me].set(hv.vcpu);
+        threads[me].set(hv.as_ptr());
         // INVARIANT: `vc` is the vcpu's vcore, and `me` its thread number.
         Self {
             hv,
@@ -64,7 +73,7 @@ impl<'a> P8Run<'a> {
         let v = self.threads[t].get();
         // The pure code acts only on threads it found runnable, and on me.
         if kernel::warn_on!(v.is_null()) {
-            return self.hv.vcpu;
+            return self.hv.as_ptr();
         }
         v
     }
@@ -72,9 +81,9 @@ impl<'a> P8Run<'a> {
     /// The vcpu at thread `t` as an [`Hv`], for the operations the POWER9
     /// path shares.
     fn at(&self, t: Ptid) -> Hv {
-        // INVARIANT: a runnable vcpu of this vcore, acted on by its runner
-        // (see `Hv`).
-        Hv { vcpu: self.vcpu(t) }
+        // SAFETY: a runnable vcpu of this vcore, acted on by its runner (see
+        // `Hv`).
+        unsafe { self.hv.other(self.vcpu(t)) }
     }
 
     fn add_hist(hist: &mut [u64; 32], value: u64) {
@@ -92,11 +101,11 @@ impl Vcore for P8Run<'_> {
 
     fn trace_run(&mut self, exit: bool) {
         // SAFETY: the vcpu is valid (type invariant).
-        unsafe { trace::run_vcpu(self.hv.vcpu, exit) };
+        unsafe { trace::run_vcpu(self.hv.as_ptr(), exit) };
     }
 
     fn begin(&mut self) {
-        let vcpu = self.hv.vcpu;
+        let vcpu = self.hv.as_ptr();
         self.hv.set_exit_reason(0);
         // SAFETY: the vcpu is valid and its fields this thread's (type
         // invariant).
@@ -118,7 +127,7 @@ impl Vcore for P8Run<'_> {
     }
 
     fn join(&mut self) {
-        let (vcpu, vc) = (self.hv.vcpu, self.vc);
+        let (vcpu, vc) = (self.hv.as_ptr(), self.vc);
         // SAFETY: the vcpu and its vcore are valid and the vcore lock is
         // held (type invariant).
         unsafe {
@@ -178,7 +187,11 @@ impl Vcore for P8Run<'_> {
     }
 
     fn set_runner(&mut self, me: bool) {
-        let runner = if me { self.hv.vcpu } else { ptr::null_mut() };
+        let runner = if me {
+            self.hv.as_ptr()
+        } else {
+            ptr::null_mut()
+        };
         // SAFETY: `vc` is valid and its lock held (type invariant).
         unsafe { (*self.vc).runner = runner };
     }
@@ -199,7 +212,7 @@ impl Vcore for P8Run<'_> {
         } else {
             bindings::TASK_UNINTERRUPTIBLE
         };
-        let vcpu = self.hv.vcpu;
+        let vcpu = self.hv.as_ptr();
         // SAFETY: a wait entry for this thread, on this stack frame until
         // `finish_wait` takes it off the vcpu's `cpu_run` queue.
         let mut wait: bindings::wait_queue_entry = unsafe { core::mem::zeroed() };
@@ -524,12 +537,12 @@ impl Vcore for P8Run<'_> {
 
     fn count_poll_attempt(&mut self) {
         // SAFETY: the vcpu is valid; its stats are its own thread's.
-        unsafe { (*self.hv.vcpu).stat.generic.halt_attempted_poll += 1 };
+        unsafe { (*self.hv.as_ptr()).stat.generic.halt_attempted_poll += 1 };
     }
 
     fn account_halt(&mut self, o: &HaltOutcome) {
         // SAFETY: the vcpu is valid; its stats are its own thread's.
-        let stat = unsafe { &mut (*self.hv.vcpu).stat };
+        let stat = unsafe { &mut (*self.hv.as_ptr()).stat };
         if o.slept {
             stat.halt_successful_wait += 1;
             stat.generic.halt_wait_ns += o.wait_ns;
@@ -556,9 +569,9 @@ impl Vcore for P8Run<'_> {
     fn schedule(&mut self) {
         // SAFETY: process context, the vcore lock dropped by the caller.
         unsafe {
-            trace::vcore_blocked(self.hv.vcpu, 0);
+            trace::vcore_blocked(self.hv.as_ptr(), 0);
             bindings::schedule();
-            trace::vcore_blocked(self.hv.vcpu, 1);
+            trace::vcore_blocked(self.hv.as_ptr(), 1);
         }
     }
 

@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The POWER9 and later guest entry on a kernel vcpu: [`P9`], the
+//! [`GuestEntry`] of those CPUs, and the [`P9Vcpu`] operations that
+//! `vcpu/single.rs` orders, on a vcpu in `KVM_RUN`. As `vcpu/vcore_hv.rs`
+//! is to POWER8's `vcpu/vcore.rs`, this is the boundary of `single.rs`.
+
+use super::hv::{GuestEntry, Hv};
+use super::interrupt::{self, vector, PendingInterrupts, Priority};
+use super::single::{self, Claimed, InGuest, IrqsOff, P9Vcpu};
+use crate::{c, errno::Errno, host, trace};
+use kernel::{bindings, ffi::c_int, prelude::*};
+
+// The pure code's numbers are the kernel headers'.
+const _: () = {
+    assert!(single::LPCR_MER == bindings::LPCR_MER as u64);
+    assert!(single::H_ENTER_NESTED == bindings::H_ENTER_NESTED as u64);
+    assert!(single::MSR_PR == bindings::MSR_PR as u64);
+    assert!(single::TRAP_HV_DECREMENTER == bindings::BOOK3S_INTERRUPT_HV_DECREMENTER);
+    assert!(single::TRAP_NESTED_HV_DECREMENTER == bindings::BOOK3S_INTERRUPT_NESTED_HV_DECREMENTER);
+    assert!(single::H_CEDE == bindings::H_CEDE as u64);
+    assert!(single::H_SUCCESS == bindings::H_SUCCESS as u64);
+    assert!(single::H_TOO_HARD == bindings::H_TOO_HARD as i64);
+    assert!(single::XICS_HCALLS[0] == bindings::H_EOI as u64);
+    assert!(single::XICS_HCALLS[1] == bindings::H_CPPR as u64);
+    assert!(single::XICS_HCALLS[2] == bindings::H_IPI as u64);
+    assert!(single::XICS_HCALLS[3] == bindings::H_IPOLL as u64);
+    assert!(single::XICS_HCALLS[4] == bindings::H_XIRR as u64);
+    assert!(single::XICS_HCALLS[5] == bindings::H_XIRR_X as u64);
+};
+
+/// The guest entry of POWER9 and later: `kvmhv_run_single_vcpu`.
+pub(super) struct P9;
+
+impl GuestEntry for P9 {
+    fn run_guest(&self, hv: &mut Hv) -> i32 {
+        // SAFETY: `vcpu` is valid (`Hv` invariant).
+        let (vcpu, lpcr) = unsafe { (hv.as_ptr(), (*hv.vcore()).lpcr as u64) };
+        // `nested` is set only while kvmhv_enter_nested_guest() runs an L2
+        // guest from an hcall handler, never here.
+        // SAFETY: as above.
+        if kernel::warn_on!(unsafe { !(*vcpu).arch.nested.is_null() }) {
+            // SAFETY: `vcpu` is valid, its mutex held, and prepared for
+            // entry (state BUSY_IN_HOST, counted in `vcpus_running`).
+            return unsafe { bindings::kvmhv_run_single_vcpu(vcpu, !0, lpcr as usize) };
+        }
+        // INVARIANT: `hv`'s, and `nested` is NULL; not claimed yet.
+        let mut entry = P9Entry {
+            hv,
+            pcpu: -1,
+            irq_flags: 0,
+            srcu_idx: 0,
+        };
+        single::run_single_vcpu(&mut entry, !0, lpcr)
+    }
+}
+
+/// An [`Hv`] in one guest entry on POWER9 and later
+/// ([`single::run_single_vcpu`]).
+///
+/// # Invariants
+///
+/// Those of [`Hv`]; `vcpu->arch.nested` is NULL (a vcpu's own entry). While
+/// the vcpu is claimed (between `disable_preemption_and_irqs` and
+/// `leave_guest` or `release_cpu`) preemption is disabled, interrupts are hard-disabled,
+/// `pcpu` is this CPU and `irq_flags` holds what the disabling saved.
+struct P9Entry<'a> {
+    hv: &'a mut Hv,
+    pcpu: c_int,
+    irq_flags: kernel::ffi::c_ulong,
+    srcu_idx: c_int,
+}
+
+impl P9Entry<'_> {
+    fn vcpu(&self) -> *mut bindings::kvm_vcpu {
+        self.hv.as_ptr()
+    }
+
+    /// Takes the vcpu off this CPU: `cpu` and `thread_cpu` -1, state
+    /// `BUSY_IN_HOST`.
+    fn off_cpu(&mut self) {
+        let vcpu = self.vcpu();
+        // SAFETY: `vcpu` is valid (type invariant); its thread, this one,
+        // owns these fields; a kick that reads `cpu` -1 wakes the vcpu
+        // instead of interrupting this CPU, which is out of the guest.
+        unsafe {
+            (*vcpu).cpu = -1;
+            (*vcpu).arch.thread_cpu = -1;
+            (*vcpu).arch.state = bindings::KVMPPC_VCPU_BUSY_IN_HOST as i32;
+        }
+    }
+}
+
+impl P9Vcpu for P9Entry<'_> {
+    fn trace_run(&mut self, exit: bool) {
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { trace::run_vcpu(self.vcpu(), exit) };
+    }
+
+    fn begin(&mut self) {
+        let vcpu = self.vcpu();
+        self.hv.set_exit_reason(0);
+        // SAFETY: `vcpu` is valid and its fields this thread's (type
+        // invariant); `current` is this thread's live task.
+        unsafe {
+            (*vcpu).arch.ret = run::RESUME_GUEST;
+            (*vcpu).arch.trap = 0;
+            (*vcpu).arch.ceded = 0;
+            (*vcpu).arch.last_inst = bindings::KVM_INST_FETCH_FAILED as usize;
+        }
+    }
+
+    fn mmu_ready(&self) -> bool {
+        self.hv.mmu_ready()
+    }
+
+    fn set_ret(&mut self, r: i32) {
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { (*self.vcpu()).arch.ret = r };
+    }
+
+    fn ret(&self) -> i32 {
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { (*self.vcpu()).arch.ret }
+    }
+
+    fn handle_work(&mut self) -> Result<(), Errno> {
+        if !self.hv.work_pending() {
+            return Ok(());
+        }
+        // SAFETY: process context, preemptible, interrupts on, no lock held
+        // (type invariant: not claimed).
+        let r = unsafe { bindings::xfer_to_guest_mode_handle_work() };
+        match Errno::from_ret(r) {
+            None => Ok(()),
+            Some(e) => {
+                // EINTR: a signal is pending (powerpc has no work of its own).
+                self.hv.signal_exit();
+                Err(e)
+            }
+        }
+    }
+
+    fn update_vpas(&mut self) {
+        self.hv.update_vpas();
+    }
+
+    fn disable_preemption_and_irqs(&mut self) {
+        let vcpu = self.vcpu();
+        // SAFETY: `vcpu` and its VM are valid (type invariant). Preemption
+        // is disabled first, so `pcpu` stays this CPU until `leave_guest`
+        // or `release_cpu`, which restore `irq_flags` and enable
+        // preemption again.
+        unsafe {
+            self.pcpu = c::kvmhv_rs_p9_disable_preemption_and_irqs(vcpu, &mut self.irq_flags);
+            (*vcpu).arch.state = bindings::KVMPPC_VCPU_RUNNABLE as i32;
+        }
+    }
+
+    fn work_pending(&self) -> bool {
+        self.hv.work_pending()
+    }
+
+    fn claim_cpu(&mut self, _irqs: &IrqsOff) {
+        // SAFETY: `vcpu` and its vcore are valid (type invariant); this CPU
+        // is `pcpu`, and stays so with preemption disabled (`_irqs`). The call ends
+        // with the full barrier that orders `cpu` against reading pending
+        // interrupts after it; it pairs with kvmppc_fast_vcpu_kick_hv()
+        // reading `cpu` after queueing one.
+        unsafe { c::kvmhv_rs_p9_claim_cpu(self.vcpu(), self.pcpu) };
+    }
+
+    fn prepare_to_enter(&mut self) {
+        interrupt::prepare_to_enter(self.hv);
+    }
+
+    fn external_pending(&self) -> bool {
+        Priority::External.is_in(self.hv.pending()) || self.hv.xive_pending()
+    }
+
+    fn on_pseries(&self) -> bool {
+        host::on_pseries()
+    }
+
+    fn msr(&self) -> u64 {
+        PendingInterrupts::msr(self.hv)
+    }
+
+    fn inject_external(&mut self) {
+        self.hv.inject(vector::EXTERNAL, 0);
+    }
+
+    fn timer_running(&self) -> bool {
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { (*self.vcpu()).arch.timer_running }
+    }
+
+    fn cancel_timer(&mut self) {
+        let vcpu = self.vcpu();
+        // SAFETY: `vcpu` is valid (type invariant); `dec_timer` was set up
+        // when the vcpu was created.
+        unsafe {
+            bindings::hrtimer_try_to_cancel(&raw mut (*vcpu).arch.dec_timer);
+            (*vcpu).arch.timer_running = false;
+        }
+    }
+
+    fn timebase(&self) -> u64 {
+        // SAFETY: reads the timebase; no other effect.
+        unsafe { bindings::get_tb() }
+    }
+
+    fn update_vpa_dispatch(&mut self, tb: u64) {
+        if !self.hv.has_vpa() {
+            return;
+        }
+        // SAFETY: `vcpu` is valid and claimed by this CPU (type invariant).
+        unsafe { c::kvmhv_rs_p9_update_vpa_dispatch(self.vcpu(), tb) };
+    }
+
+    fn trace_guest(&mut self, exit: bool) {
+        self.hv.trace_guest(exit);
+    }
+
+    fn guest_state_enter(&mut self, _claimed: &Claimed) {
+        // SAFETY: `vcpu` is valid (type invariant) and claimed by this CPU
+        // with preemption and interrupts disabled (`_claimed`);
+        // `leave_guest` leaves the state with the SRCU index kept here.
+        self.srcu_idx = unsafe { c::kvmhv_rs_p9_guest_state_enter(self.vcpu()) };
+    }
+
+    fn leave_guest(&mut self, _g: InGuest, trap: u32) {
+        self.off_cpu();
+        // SAFETY: in guest state (`_g`, consumed here: nothing runs in it
+        // after this), with `srcu_idx` from `guest_state_enter`;
+        // `irq_flags` is what `disable_preemption_and_irqs` saved on this
+        // CPU.
+        unsafe {
+            c::kvmhv_rs_p9_leave_guest(self.vcpu(), self.srcu_idx, trap as c_int, self.irq_flags)
+        };
+    }
+
+    fn enter_pseries(&mut self, _g: &InGuest, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32 {
+        // SAFETY: `vcpu` is valid and its MMU ready (type invariant), and
+        // claimed by this CPU in guest state (`_g`), as
+        // kvmhv_p9_guest_entry() requires.
+        unsafe {
+            c::kvmhv_rs_p9_guest_entry_pseries(self.vcpu(), time_limit, lpcr as usize, tb) as u32
+        }
+    }
+
+    fn next_timer(&self) -> u64 {
+        // SAFETY: reads this CPU's next timer event; preemption is disabled.
+        unsafe { bindings::timer_get_next_tb() }
+    }
+
+    fn increment_dispatch(&mut self) {
+        let vcpu = self.vcpu();
+        // SAFETY: `vcpu` is valid (type invariant); `pinned_addr` is NULL or
+        // the guest's VPA, pinned by kvmppc_update_vpas() for as long as
+        // it is registered, which only this thread changes.
+        unsafe {
+            let lp = (*vcpu).arch.vpa.pinned_addr.cast::<bindings::lppaca>();
+            if !lp.is_null() {
+                let count = u32::from_be((*lp).yield_count).wrapping_add(1);
+                (*lp).yield_count = count.to_be();
+                (*vcpu).arch.vpa.dirty = true;
+            }
+        }
+    }
+
+    #[cfg(CONFIG_KVM_XICS)]
+    fn xive_push(&mut self, _g: &InGuest) {
+        // SAFETY: `vcpu` is valid and about to enter on this CPU (type
+        // invariant); without a XIVE context this does nothing.
+        unsafe { bindings::kvmppc_xive_push_vcpu(self.vcpu()) };
+    }
+
+    #[cfg(not(CONFIG_KVM_XICS))]
+    fn xive_push(&mut self, _g: &InGuest) {}
+
+    #[cfg(CONFIG_KVM_XICS)]
+    fn xive_pull(&mut self, _g: &InGuest) {
+        // SAFETY: as for `xive_push`, after the guest's run.
+        unsafe { bindings::kvmppc_xive_pull_vcpu(self.vcpu()) };
+    }
+
+    #[cfg(not(CONFIG_KVM_XICS))]
+    fn xive_pull(&mut self, _g: &InGuest) {}
+
+    fn enter_p9(&mut self, _g: &InGuest, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32 {
+        // SAFETY: `vcpu` is valid and its MMU ready (type invariant),
+        // claimed by this CPU in guest state with preemption and interrupts
+        // disabled (`_g`), its XIVE context pushed (`guest_entry`'s
+        // order), as kvmhv_vcpu_entry_p9() requires; the C step sets this
+        // CPU's `cpu_in_guest` around it.
+        unsafe { c::kvmhv_rs_p9_vcpu_entry(self.vcpu(), time_limit, lpcr as usize, tb) as u32 }
+    }
+
+    fn set_gpr3(&mut self, r3: u64) {
+        // SAFETY: `vcpu` is valid (type invariant). On bare metal, the only
+        // caller, kvmppc_set_gpr() is this store.
+        unsafe { (*self.vcpu()).arch.regs.__bindgen_anon_1.user_regs.gpr[3] = r3 as usize };
+    }
+
+    fn cede(&mut self) {
+        // SAFETY: `vcpu` is valid and back from the guest (type invariant).
+        unsafe { c::kvmhv_rs_cede(self.vcpu()) };
+    }
+
+    #[cfg(CONFIG_KVM_XICS)]
+    fn xive_rearm_escalation(&mut self) -> bool {
+        // SAFETY: `vcpu` is valid, its XIVE context still pushed.
+        unsafe { bindings::kvmppc_xive_rearm_escalation(self.vcpu()) }
+    }
+
+    #[cfg(not(CONFIG_KVM_XICS))]
+    fn xive_rearm_escalation(&mut self) -> bool {
+        true
+    }
+
+    #[cfg(CONFIG_KVM_XICS)]
+    fn xics_hcall(&mut self, req: u64) -> i64 {
+        // SAFETY: `vcpu` is valid, its XIVE context still pushed; `req` is
+        // one of the XICS hcall numbers, which fit in a u32.
+        i64::from(unsafe { bindings::kvmppc_xive_xics_hcall(self.vcpu(), req as u32) })
+    }
+
+    #[cfg(not(CONFIG_KVM_XICS))]
+    fn xics_hcall(&mut self, _req: u64) -> i64 {
+        // What kvm_ppc.h's stub returns.
+        0
+    }
+
+    fn radix(&self) -> bool {
+        // SAFETY: the VM is valid (type invariant).
+        unsafe { (*self.hv.kvm()).arch.radix != 0 }
+    }
+
+    fn clear_slb_max(&mut self) {
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { (*self.vcpu()).arch.slb_max = 0 };
+    }
+
+    fn release_cpu(&mut self, _irqs: IrqsOff) {
+        self.off_cpu();
+        // SAFETY: `irq_flags` is what `disable_preemption_and_irqs` saved
+        // on this CPU, whose section `_irqs` was and ends here (consumed);
+        // interrupts, then preemption, in the reverse order.
+        unsafe {
+            bindings::powerpc_local_irq_pmu_restore(self.irq_flags);
+            bindings::preempt_enable();
+        }
+    }
+
+    fn dec_pending(&self) -> bool {
+        self.hv.dec_pending()
+    }
+
+    fn dec_expires(&self) -> u64 {
+        self.hv.dec_expires()
+    }
+
+    fn gpr3(&self) -> u64 {
+        // SAFETY: `vcpu` is valid (type invariant). kvmppc_get_gpr() would
+        // first reload r3 from L0 under nested v2, whose guest exit path
+        // already reloads the hcall registers.
+        unsafe { (*self.vcpu()).arch.regs.__bindgen_anon_1.user_regs.gpr[3] as u64 }
+    }
+
+    fn dequeue_dec(&mut self) {
+        self.hv.dequeue_dec();
+    }
+
+    fn queue_dec(&mut self) {
+        self.hv.queue_dec();
+    }
+
+    fn handle_exit(&mut self) -> i32 {
+        // SAFETY: `vcpu` is valid, its mutex held, back from the guest with
+        // its trap recorded (type invariant).
+        unsafe { c::kvmhv_rs_p9_handle_exit(self.vcpu()) }
+    }
+
+    fn check_block(&self) -> bool {
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { c::kvmhv_rs_vcpu_check_block(self.vcpu()) }
+    }
+
+    fn start_timer(&mut self, ticks: u64) {
+        self.hv.start_timer(ticks);
+    }
+
+    fn wait_begin(&mut self) {
+        // SAFETY: `vcpu` is valid (type invariant); this thread waits on
+        // its `wait` until `wait_end`.
+        unsafe { bindings::prepare_to_rcuwait((*self.vcpu()).arch.waitp) };
+    }
+
+    fn set_interruptible(&mut self) {
+        // SAFETY: changes this thread's state; the next `schedule` sleeps
+        // unless a wake-up comes first.
+        unsafe { bindings::set_current_state(bindings::TASK_INTERRUPTIBLE) };
+    }
+
+    fn signal_pending(&self) -> bool {
+        self.hv.task_signal_pending()
+    }
+
+    fn signal_exit(&mut self) {
+        self.hv.signal_exit();
+    }
+
+    fn schedule(&mut self) {
+        // SAFETY: `vcpu` is valid (type invariant); this thread is in
+        // process context with no locks held.
+        unsafe {
+            trace::vcore_blocked(self.vcpu(), 0);
+            bindings::schedule();
+            trace::vcore_blocked(self.vcpu(), 1);
+        }
+    }
+
+    fn wait_end(&mut self) {
+        // SAFETY: `vcpu` is valid (type invariant); pairs with `wait_begin`.
+        unsafe { bindings::finish_rcuwait((*self.vcpu()).arch.waitp) };
+    }
+
+    fn clear_ceded(&mut self) {
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { (*self.vcpu()).arch.ceded = 0 };
+    }
+}
