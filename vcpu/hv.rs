@@ -6,7 +6,7 @@
 //! kvm.ko, kvm-hv.ko and the powerpc arch code is here.
 
 use super::interrupt::{self, vector, Delivery, PendingInterrupts, Priority};
-use super::run::{self, Activity, HvVcpu, Refusal};
+use super::run::{Activity, HvVcpu, Refusal};
 use crate::{c, errno::Errno, host, trace};
 use core::ptr;
 use kernel::{

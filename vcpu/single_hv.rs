@@ -7,6 +7,7 @@
 
 use super::hv::{GuestEntry, Hv};
 use super::interrupt::{self, vector, PendingInterrupts, Priority};
+use super::run::{self, HvVcpu};
 use super::single::{self, Claimed, InGuest, IrqsOff, P9Vcpu};
 use crate::{c, errno::Errno, host, trace};
 use kernel::{bindings, ffi::c_int, prelude::*};
@@ -39,7 +40,8 @@ impl GuestEntry for P9 {
         // `nested` is set only while kvmhv_enter_nested_guest() runs an L2
         // guest from an hcall handler, never here.
         // SAFETY: as above.
-        if kernel::warn_on!(unsafe { !(*vcpu).arch.nested.is_null() }) {
+        let nested = unsafe { !(*vcpu).arch.nested.is_null() };
+        if kernel::warn_on!(nested) {
             // SAFETY: `vcpu` is valid, its mutex held, and prepared for
             // entry (state BUSY_IN_HOST, counted in `vcpus_running`).
             return unsafe { bindings::kvmhv_run_single_vcpu(vcpu, !0, lpcr as usize) };
