@@ -8,17 +8,13 @@
 //! `__kvmppc_vcore_entry`, stays in kvm-hv.ko, called through
 //! `kvmhv_p8_vcore_entry` (see Documentation/run-path.rst for why).
 
-use super::hv::{read_once_u8, write_once_u8, GuestEntry, Hv};
+use super::hv::{GuestEntry, Hv};
 use super::interrupt;
 use super::run::HvVcpu;
 use super::vcore::{self, HaltOutcome, PollParams, Ptid, Vcore, VcoreState, MAX_SMT_THREADS};
 use crate::{c, errno::Errno, trace};
 use core::{cell::Cell, ptr};
-use kernel::{
-    bindings,
-    prelude::*,
-    sync::atomic::{Atomic, Relaxed},
-};
+use kernel::{bindings, prelude::*};
 
 /// `TB_NIL` of book3s_hv.c: no time recorded.
 const TB_NIL: u64 = !0;
@@ -135,7 +131,7 @@ impl Vcore for P8Run<'_> {
             (*vcpu).arch.stolen_logged = c::kvmhv_rs_p8_vcore_stolen_time(vc);
             (*vcpu).arch.state = bindings::KVMPPC_VCPU_RUNNABLE as i32;
             (*vcpu).arch.busy_preempt = TB_NIL;
-            Atomic::from_ptr(&raw mut (*vc).runnable_threads[self.me]).store(vcpu, Relaxed);
+            ptr::write_volatile(&raw mut (*vc).runnable_threads[self.me], vcpu);
             (*vc).n_runnable += 1;
         }
     }
@@ -149,19 +145,19 @@ impl Vcore for P8Run<'_> {
         // SAFETY: `vc` is valid (type invariant); other threads change the
         // state under the lock, or read it without (a plain read in C).
         VcoreState::of(i32::from(unsafe {
-            read_once_u8(&raw mut (*self.vc).vcore_state)
+            ptr::read_volatile(&raw const (*self.vc).vcore_state)
         }))
     }
 
     fn set_state(&mut self, state: VcoreState) {
         // SAFETY: `vc` is valid and its lock held (type invariant).
-        unsafe { write_once_u8(&raw mut (*self.vc).vcore_state, state as u8) };
+        unsafe { ptr::write_volatile(&raw mut (*self.vc).vcore_state, state as u8) };
     }
 
     fn exiting(&self) -> bool {
         // SAFETY: `vc` is valid (type invariant); the guest-exit code
         // updates the map atomically, a plain read in C.
-        unsafe { Atomic::from_ptr(&raw mut (*self.vc).entry_exit_map) }.load(Relaxed) >> 8 != 0
+        unsafe { ptr::read_volatile(&raw const (*self.vc).entry_exit_map) >> 8 != 0 }
     }
 
     fn wake_runner(&mut self) {
@@ -249,7 +245,7 @@ impl Vcore for P8Run<'_> {
     fn runnable(&self, t: Ptid) -> bool {
         // SAFETY: `vc` is valid (type invariant); the slots are written
         // under the lock and read with READ_ONCE in C.
-        let v = unsafe { Atomic::from_ptr(&raw mut (*self.vc).runnable_threads[t]) }.load(Relaxed);
+        let v = unsafe { ptr::read_volatile(&raw const (*self.vc).runnable_threads[t]) };
         if v.is_null() {
             return false;
         }
@@ -261,7 +257,7 @@ impl Vcore for P8Run<'_> {
         // SAFETY: the vcpu is valid (type invariant); its state changes
         // under the vcore lock, read plainly in C.
         unsafe {
-            Atomic::from_ptr(&raw mut (*self.vcpu(t)).arch.state).load(Relaxed)
+            ptr::read_volatile(&raw const (*self.vcpu(t)).arch.state)
                 == bindings::KVMPPC_VCPU_RUNNABLE as i32
         }
     }
@@ -314,7 +310,7 @@ impl Vcore for P8Run<'_> {
     fn ceded(&self, t: Ptid) -> bool {
         // SAFETY: the vcpu is valid (type invariant); the guest-exit code
         // sets `ceded`, read plainly in C.
-        unsafe { read_once_u8(&raw mut (*self.vcpu(t)).arch.ceded) != 0 }
+        unsafe { ptr::read_volatile(&raw const (*self.vcpu(t)).arch.ceded) != 0 }
     }
 
     fn clear_ceded(&mut self, t: Ptid) {
@@ -403,10 +399,8 @@ impl Vcore for P8Run<'_> {
         // threads_per_vcore() is the subcore before ISA v3.0, the only
         // CPUs `run_guest` sends here.
         // SAFETY: set at boot, and only while no guest runs (subcore.c).
-        usize::try_from(
-            unsafe { Atomic::from_ptr(&raw mut bindings::threads_per_subcore) }.load(Relaxed),
-        )
-        .unwrap_or(1)
+        usize::try_from(unsafe { ptr::read_volatile(&raw const bindings::threads_per_subcore) })
+            .unwrap_or(1)
     }
 
     fn num_threads(&self) -> usize {
@@ -516,11 +510,10 @@ impl Vcore for P8Run<'_> {
         // read whole or not, as in C.
         unsafe {
             PollParams {
-                max: Atomic::from_ptr(&raw mut bindings::halt_poll_ns).load(Relaxed),
-                grow: Atomic::from_ptr(&raw mut bindings::halt_poll_ns_grow).load(Relaxed),
-                grow_start: Atomic::from_ptr(&raw mut bindings::halt_poll_ns_grow_start)
-                    .load(Relaxed),
-                shrink: Atomic::from_ptr(&raw mut bindings::halt_poll_ns_shrink).load(Relaxed),
+                max: ptr::read_volatile(&raw const bindings::halt_poll_ns),
+                grow: ptr::read_volatile(&raw const bindings::halt_poll_ns_grow),
+                grow_start: ptr::read_volatile(&raw const bindings::halt_poll_ns_grow_start),
+                shrink: ptr::read_volatile(&raw const bindings::halt_poll_ns_shrink),
             }
         }
     }
