@@ -809,7 +809,7 @@ vmm_all() {
 	else not_ok vmm_setup "$out"; fi
 	for mod in $mods; do
 		case $mod in
-		kvm-hv) loaded kvm_hv_rs && rmmod kvm_hv_rs; check load.kvm-hv modprobe kvm_hv ;;
+		kvm-hv) check load.kvm-hv use_module kvm_hv ;;
 		kvm_hv_rs) check load.kvm_hv_rs use_module kvm_hv_rs ;;
 		*) not_ok "load.$mod" "unknown module" ;;
 		esac

@@ -373,10 +373,26 @@ impl Hv {
             // kvmppc_end_cede() (static in the built-in C): a delivered
             // interrupt ends an H_CEDE and its decrementer wake-up.
             (*vcpu).arch.ceded = 0;
-            if (*vcpu).arch.timer_running {
-                bindings::hrtimer_try_to_cancel(&raw mut (*vcpu).arch.dec_timer);
-                (*vcpu).arch.timer_running = false;
-            }
+        }
+        if self.timer_running() {
+            self.cancel_dec_timer();
+        }
+    }
+
+    /// `vcpu->arch.timer_running`: the decrementer's hrtimer is armed.
+    pub(super) fn timer_running(&self) -> bool {
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { (*self.vcpu).arch.timer_running }
+    }
+
+    /// `hrtimer_try_to_cancel` on the decrementer's hrtimer; not running.
+    pub(super) fn cancel_dec_timer(&mut self) {
+        let vcpu = self.vcpu;
+        // SAFETY: `vcpu` is valid (type invariant); `dec_timer` was set up
+        // when the vcpu was created.
+        unsafe {
+            bindings::hrtimer_try_to_cancel(&raw mut (*vcpu).arch.dec_timer);
+            (*vcpu).arch.timer_running = false;
         }
     }
 }

@@ -193,18 +193,11 @@ impl P9Vcpu for P9Entry<'_> {
     }
 
     fn timer_running(&self) -> bool {
-        // SAFETY: `vcpu` is valid (type invariant).
-        unsafe { (*self.vcpu()).arch.timer_running }
+        self.hv.timer_running()
     }
 
     fn cancel_timer(&mut self) {
-        let vcpu = self.vcpu();
-        // SAFETY: `vcpu` is valid (type invariant); `dec_timer` was set up
-        // when the vcpu was created.
-        unsafe {
-            bindings::hrtimer_try_to_cancel(&raw mut (*vcpu).arch.dec_timer);
-            (*vcpu).arch.timer_running = false;
-        }
+        self.hv.cancel_dec_timer();
     }
 
     fn timebase(&self) -> u64 {
