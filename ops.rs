@@ -30,7 +30,8 @@ unsafe impl Sync for Table {}
 
 static RUST_OPS: Table = Table(Opaque::uninit());
 
-/// kvm-hv's table, compiled into this module and never registered.
+/// kvm-hv's table as c/book3s_hv.c builds it in this module (with Rust's
+/// `vcpu_run`); never registered itself.
 fn c_table() -> *mut bindings::kvmppc_ops {
     // SAFETY: returns the address of a static, nothing else.
     unsafe { c::kvmhv_rs_c_ops() }
@@ -45,8 +46,8 @@ fn published() -> *mut bindings::kvmppc_ops {
     unsafe { Atomic::from_ptr(&raw mut bindings::kvmppc_hv_ops) }.load(Relaxed)
 }
 
-/// Writes, for each op this module can implement, whether the registered
-/// table holds the Rust or kvm-hv's C function (debugfs `kvm_hv_rs/ops`).
+/// Writes, for each op this module implements, whether the registered
+/// table holds the Rust function (debugfs `kvm_hv_rs/ops`).
 pub(crate) fn describe(_: &Registered, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
     let ours = RUST_OPS.0.get();
     writeln!(
@@ -58,31 +59,31 @@ pub(crate) fn describe(_: &Registered, f: &mut kernel::fmt::Formatter<'_>) -> ke
             "other"
         }
     )?;
-    // SAFETY: `ours` is initialised while a `Registered` exists, and kvm-hv's
-    // table is static in this module; both are only read.
-    let (table, c) = unsafe { (&*ours, &*c_table()) };
+    // SAFETY: `ours` is initialised while a `Registered` exists, and only
+    // read.
+    let table = unsafe { &*ours };
     let ops = [
         (
             "vcpu_run",
             table.vcpu_run.map(|f| f as usize),
-            c.vcpu_run.map(|f| f as usize),
+            crate::vcpu::kvmppc_vcpu_run_hv as *const () as usize,
         ),
         (
             "inject_interrupt",
             table.inject_interrupt.map(|f| f as usize),
-            c.inject_interrupt.map(|f| f as usize),
+            crate::vcpu::inject_interrupt as *const () as usize,
         ),
         (
             "arch_vm_ioctl",
             table.arch_vm_ioctl.map(|f| f as usize),
-            c.arch_vm_ioctl.map(|f| f as usize),
+            crate::vm::arch_vm_ioctl as *const () as usize,
         ),
     ];
-    for (name, installed, kvm_hv) in ops {
+    for (name, installed, rust) in ops {
         writeln!(
             f,
             "{name}: {}",
-            if installed == kvm_hv { "c" } else { "rust" }
+            if installed == Some(rust) { "rust" } else { "c" }
         )?;
     }
     Ok(())
@@ -112,10 +113,10 @@ impl Registered {
         // SAFETY: `ours` is not registered yet and module init runs once, so
         // nothing else accesses it; kvm-hv's table is initialised (the
         // set-up above has added its IRQ bypass members where they apply).
+        // Its `vcpu_run` is already Rust's (c/book3s_hv.c).
         unsafe {
             ptr::copy_nonoverlapping(c_table(), ours, 1);
             (*ours).owner = module.as_ptr();
-            (*ours).vcpu_run = Some(crate::vcpu::vcpu_run);
             (*ours).inject_interrupt = Some(crate::vcpu::inject_interrupt);
             (*ours).arch_vm_ioctl = Some(crate::vm::arch_vm_ioctl);
         }

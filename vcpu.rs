@@ -46,12 +46,17 @@ fn entry() -> &'static dyn GuestEntry {
 
 /// `kvmppc_ops::vcpu_run`: `KVM_RUN` on a vcpu of an HV VM.
 ///
+/// It has kvm-hv's name: c/book3s_hv.c builds kvm-hv's ops table with this
+/// function in the member where kvm-hv has its own, which is therefore not
+/// compiled into the module.
+///
 /// # Safety
 ///
 /// `vcpu` must be a live vcpu of a VM created through this module's ops
 /// table, and the caller must hold `vcpu->mutex`: kvm.ko's
 /// `kvmppc_vcpu_run` satisfies both.
-pub(crate) unsafe extern "C" fn vcpu_run(vcpu: *mut bindings::kvm_vcpu) -> c_int {
+#[no_mangle]
+pub(crate) unsafe extern "C" fn kvmppc_vcpu_run_hv(vcpu: *mut bindings::kvm_vcpu) -> c_int {
     // SAFETY: `vcpu` is valid and its fields this thread's (this
     // function's safety contract); `current` is this thread's live task.
     // C sets `run_task` at each guest entry, to the same task.

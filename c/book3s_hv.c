@@ -2,7 +2,8 @@
 /*
  * kvm-hv's book3s_hv.c, compiled into kvm_hv_rs.ko.
  *
- * The whole file is built as it is, and then the functions below give the
+ * The whole file is built as it is, except kvmppc_vcpu_run_hv() and what
+ * only it calls (Rust's, below), and then the functions below give the
  * Rust side linkage, inside this module only, to the steps of kvm-hv it
  * calls: most are static in book3s_hv.c, or inline in headers Rust cannot
  * call (see c/kvm_hv_rs.h for the list). Nothing here is exported.
@@ -27,6 +28,22 @@
 #define MODULE_LICENSE(l)
 #undef MODULE_ALIAS
 #define MODULE_ALIAS(a)
+
+/*
+ * kvmppc_ops::vcpu_run is Rust's (vcpu.rs), so kvm-hv's is not built. The
+ * function-like macro renames kvm-hv's definition of kvmppc_vcpu_run_hv(),
+ * whose name is followed by its parameters, and leaves alone kvm_ops_hv's
+ * .vcpu_run member, which names the function without calling it: that
+ * name is the declaration below (its parentheses keep the macro out),
+ * which the Rust function defines. Referenced by nothing (and marked so),
+ * kvm-hv's definition is not compiled, nor is what only it calls: the POWER7/8
+ * vcore run, kvmppc_run_vcpu() and kvmppc_run_core(), which vcpu/vcore.rs
+ * and vcpu/vcore_hv.rs replace. scripts/port_measure.py lists what the
+ * module's symbol table lacks of kvm-hv.ko's.
+ */
+struct kvm_vcpu;
+int (kvmppc_vcpu_run_hv)(struct kvm_vcpu *vcpu);
+#define kvmppc_vcpu_run_hv(vcpu) __maybe_unused kvmhv_c_vcpu_run_hv_replaced(vcpu)
 
 #include <book3s_hv.c>
 

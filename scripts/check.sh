@@ -68,9 +68,12 @@ lint_kselftests() {
 
 # The measure of the port (scripts/port_measure.py): kvm-hv's C compiled into
 # kvm_hv_rs.ko against its Rust, and the kvmppc_ops members in Rust.
+# It fails when a function it counts as compiled out is in the module.
 port_measure() {
-	python3 "$TOP/scripts/port_measure.py" --top "$TOP" --src "$SRC" --obj "$OBJ" >"$OUT/port.txt" &&
-		cat "$OUT/port.txt"
+	local rc=0
+	python3 "$TOP/scripts/port_measure.py" --top "$TOP" --src "$SRC" --obj "$OBJ" >"$OUT/port.txt" || rc=$?
+	cat "$OUT/port.txt"
+	return $rc
 }
 
 host_tests() {

@@ -7,11 +7,23 @@ ones the build produced objects for), its lines of code, against the lines
 of Rust of the module; and which kvmppc_ops members are Rust. Lines of code
 are the lines that are neither blank nor only comment.
 
+A kvm-hv function that Rust replaces is compiled out of the module: its
+glue renames the definition out of the table (c/book3s_hv.c), and the
+compiler then emits neither it nor what only it calls. Those functions are
+found on the source's call graph (a function is kept when a root reaches
+it: a global function, a name used outside function bodies such as kvm-hv's
+ops table, or a function the glue calls), their lines are not counted, and
+each one that kvm-hv.ko's object has a symbol for must have none in the
+module's (exit status 1 otherwise: the function was not compiled out).
+
   port_measure.py --top REPO --src KERNEL_SRC --obj KERNEL_BUILD [--markdown]
 """
 import argparse
 import re
+import subprocess
 from pathlib import Path
+
+IDENT = re.compile(r"[A-Za-z_]\w*")
 
 
 def code_lines(text, rust=False):
@@ -26,6 +38,73 @@ def code_lines(text, rust=False):
     return n
 
 
+def functions(text):
+    """Top-level function definitions of a kernel-style C file: {name: (body,
+    code lines)} (the body from the signature to the closing brace at column
+    0), and the text outside them."""
+    funcs, outside = {}, []
+    lines = text.splitlines()
+    i, sig = 0, []
+    while i < len(lines):
+        line = lines[i]
+        if line == "{" and sig:
+            head = " ".join(sig)
+            m = re.search(r"(\w+)\s*\([^()]*(\([^()]*\)[^()]*)*\)\s*$", head)
+            j = i
+            while j < len(lines) and lines[j] != "}":
+                j += 1
+            body = "\n".join(lines[i:j + 1])
+            if m:
+                funcs[m.group(1)] = (body, code_lines(head + "\n" + body))
+            outside = outside[:-len(sig)]
+            sig, i = [], j + 1
+            continue
+        if not line.strip() or line.startswith(("#", "}", " ", "\t", "/*", " *")) or line.rstrip().endswith((";", "*/")):
+            sig = []
+        else:
+            sig.append(line)
+        outside.append(line)
+        i += 1
+    return funcs, "\n".join(outside)
+
+
+def compiled_out(text, glue):
+    """The functions of kvm-hv source `text` that the module's build does not
+    compile: the ones the glue renames out of the table, and what only they
+    reach. Returns {name: code lines}."""
+    renamed = set(re.findall(r"^#define (\w+)\(\w+\) __maybe_unused ", glue, re.M))
+    if not renamed:
+        return {}
+    stripped = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    funcs, outside = functions(stripped)
+    uses = {f: set(IDENT.findall(b)) & funcs.keys() for f, (b, _) in funcs.items()}
+    globals_ = {f for f, (b, _) in funcs.items() if not re.search(r"\bstatic\b", b.split("{")[0])}
+    heads = {}
+    for f in funcs:
+        m = re.search(r"^(.*\b%s\s*\()" % f, stripped, re.M)
+        heads[f] = m.group(1) if m else ""
+    statics = {f for f in funcs if re.search(r"\bstatic\b", heads[f])}
+    # Prototypes name a function without using it.
+    outside = re.sub(r"^\w[^=;{]*\([^;{]*\);", " ", outside, flags=re.M)
+    roots = (funcs.keys() - statics) | (set(IDENT.findall(outside)) & funcs.keys())
+    roots |= set(IDENT.findall(re.sub(r"/\*.*?\*/", " ", glue, flags=re.S))) & funcs.keys()
+    roots -= renamed
+    seen, todo = set(), list(roots)
+    while todo:
+        f = todo.pop()
+        if f in seen:
+            continue
+        seen.add(f)
+        todo.extend(uses[f] - seen - renamed)
+    return {f: funcs[f][1] for f in funcs if f not in seen}
+
+
+def text_symbols(obj):
+    out = subprocess.run(["llvm-nm-19", "--defined-only", str(obj)], capture_output=True,
+                         text=True, check=True).stdout
+    return {l.split()[-1] for l in out.splitlines() if l.split()[-2] in ("t", "T")}
+
+
 def c_members(src):
     """The members book3s_hv.c sets in kvm_ops_hv, at build and at init."""
     text = (src / "arch/powerpc/kvm/book3s_hv.c").read_text()
@@ -35,9 +114,15 @@ def c_members(src):
     return members
 
 
-def rust_members(top):
-    text = (top / "ops.rs").read_text()
-    return re.findall(r"\(\*ours\)\.(\w+) = Some\(", text)
+def rust_members(top, src):
+    """Members ops.rs sets to Rust functions, and members of kvm_ops_hv whose
+    function the glue renames (the table then names Rust's)."""
+    ours = re.findall(r"\(\*ours\)\.(\w+) = Some\(", (top / "ops.rs").read_text())
+    renamed = re.findall(r"^#define (\w+)\(\w+\) __maybe_unused ", (top / "c/book3s_hv.c").read_text(), re.M)
+    text = (src / "arch/powerpc/kvm/book3s_hv.c").read_text()
+    body = re.search(r"struct kvmppc_ops kvm_ops_hv = \{(.*?)\n\};", text, re.S).group(1)
+    table = dict((f, m) for m, f in re.findall(r"^\s*\.(\w+)\s*=\s*(\w+)", body, re.M))
+    return [table[f] for f in renamed if f in table] + ours
 
 
 def main():
@@ -48,21 +133,30 @@ def main():
     ap.add_argument("--markdown", action="store_true")
     a = ap.parse_args()
 
-    rows = []
+    rows, out_funcs, missing = [], [], []
     for wrapper in sorted(list((a.top / "c").glob("*.c")) + list((a.top / "asm").glob("*.S"))):
         rel = wrapper.relative_to(a.top)
         if not (a.obj / "arch/powerpc/kvm/hv_rs" / rel.with_suffix(".o")).exists():
             continue  # not configured (CONFIG_PPC_UV, CONFIG_PPC_TRANSACTIONAL_MEM)
         inc = re.search(r"^#include <(\w+\.[cS])>", wrapper.read_text(), re.M)
         kfile = inc.group(1)
-        kvm_lines = code_lines((a.src / "arch/powerpc/kvm" / kfile).read_text())
+        ktext = (a.src / "arch/powerpc/kvm" / kfile).read_text()
+        kvm_lines = code_lines(ktext)
         own = code_lines(wrapper.read_text())
+        gone = compiled_out(ktext, wrapper.read_text()) if kfile.endswith(".c") else {}
+        if gone:
+            c_syms = text_symbols(a.obj / "arch/powerpc/kvm" / Path(kfile).with_suffix(".o"))
+            rs_syms = text_symbols(a.obj / "arch/powerpc/kvm/hv_rs" / rel.with_suffix(".o"))
+            missing += [f"{kfile}: {f}" for f in gone if f in c_syms and f in rs_syms]
+            out_funcs += [(kfile, f, n) for f, n in sorted(gone.items())]
+        kvm_lines -= sum(gone.values())
         rows.append((kfile, kvm_lines, str(rel), own))
     rust_files = [p for p in a.top.rglob("*.rs") if "tests" not in p.relative_to(a.top).parts]
     rust = sum(code_lines(p.read_text(), rust=True) for p in rust_files)
     c_total = sum(r[1] + r[3] for r in rows)
     members = c_members(a.src)
-    ours = rust_members(a.top)
+    ours = rust_members(a.top, a.src)
+    gone_lines = sum(n for _, _, n in out_funcs)
 
     out = []
     if a.markdown:
@@ -75,6 +169,9 @@ def main():
         out.append("")
         out.append(f"`kvmppc_ops` members in Rust: {len(ours)} of {len(members)} "
                    f"({', '.join('`%s`' % m for m in ours)}).")
+        out.append("")
+        out.append(f"Compiled out (replaced by Rust, not counted above): {gone_lines} lines, "
+                   + ", ".join(f"`{f}()` {n}" for _, f, n in out_funcs) + ".")
     else:
         out.append("Port measure (lines of code: not blank, not only comment):")
         for k, n, w, g in rows:
@@ -82,8 +179,15 @@ def main():
         out.append(f"  C    total in kvm_hv_rs.ko        {c_total:6d}")
         out.append(f"  Rust {len(rust_files)} files                     {rust:6d}")
         out.append(f"  kvmppc_ops members in Rust: {len(ours)} of {len(members)}: {', '.join(ours)}")
+        out.append(f"  compiled out (Rust replaces them; not counted): {gone_lines} lines in "
+                   f"{len(out_funcs)} functions:")
+        for k, f, n in out_funcs:
+            out.append(f"    {k:28s} {f:36s} {n:5d}")
+    for m in missing:
+        out.append(f"  NOT COMPILED OUT: {m} is in kvm_hv_rs.ko")
     print("\n".join(out))
+    return 1 if missing else 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
