@@ -9,4 +9,4 @@ pub(crate) mod geometry;
 mod hv;
 pub(crate) mod vrma;
 
-pub(crate) use hv::{alloc_reset_hpt, describe_allocations, setup_mmu};
+pub(crate) use hv::describe_allocations;

@@ -7,7 +7,7 @@
 
 use super::interrupt::{self, vector, Delivery, PendingInterrupts, Priority};
 use super::run::{Activity, HvVcpu, Refusal};
-use crate::{c, errno::Errno, host, trace};
+use crate::{c, errno::Errno, host, trace, vm::Vm};
 use core::ptr;
 use kernel::{
     bindings,
@@ -561,9 +561,11 @@ impl HvVcpu for Hv {
     }
 
     fn setup_mmu(&mut self) -> Result<(), Errno> {
-        // SAFETY: `kvm` is this vcpu's live VM, and the vcpu is in KVM_RUN,
-        // counted in `vcpus_running` (start_running came first).
-        unsafe { crate::hpt::setup_mmu(self.kvm()) }.map_err(errno)
+        // SAFETY: `kvm` is this vcpu's live VM, and this thread is in the
+        // vcpu's KVM_RUN ioctl.
+        unsafe { Vm::from_raw(self.kvm()) }
+            .setup_mmu()
+            .map_err(errno)
     }
 
     fn fail_entry(&mut self, err: Errno) {
@@ -606,21 +608,20 @@ impl HvVcpu for Hv {
     }
 
     fn page_fault(&mut self) -> i32 {
-        let (vcpu, kvm) = (self.vcpu, self.kvm());
+        let vcpu = self.vcpu;
+        // SAFETY: `kvm` is this vcpu's live VM, and this thread is in the
+        // vcpu's KVM_RUN ioctl.
+        let vm = unsafe { Vm::from_raw(self.kvm()) };
+        let _srcu = vm.srcu().read_lock();
         // SAFETY: `vcpu` and its VM are valid, its mutex held (type
-        // invariant); the fault handler runs under the VM's SRCU read lock,
-        // which is released with the index it returned.
+        // invariant); the fault handler runs under the VM's SRCU read lock.
         unsafe {
-            let srcu = &raw mut (*kvm).srcu;
-            let idx = bindings::srcu_read_lock(srcu);
-            let r = bindings::kvmppc_book3s_hv_page_fault(
+            bindings::kvmppc_book3s_hv_page_fault(
                 vcpu,
                 (*vcpu).arch.fault_dar,
                 // Widened as C does when it passes the u32 on.
                 (*vcpu).arch.fault_dsisr as usize,
-            );
-            bindings::srcu_read_unlock(srcu, idx);
-            r
+            )
         }
     }
 
