@@ -97,20 +97,6 @@ extern "C" {
     pub(crate) fn kvmhv_rs_p8_handle_exit(vcpu: *mut kvm_vcpu) -> c_int;
 }
 
-// The tracepoints of the run path (`trace.rs`), which C's `trace_*()` calls
-// are without CONFIG_TRACEPOINTS: nothing.
-#[cfg(CONFIG_TRACEPOINTS)]
-#[allow(improper_ctypes)]
-extern "C" {
-    pub(crate) fn kvmhv_rs_trace_hcall_enter(vcpu: *mut kvm_vcpu);
-    pub(crate) fn kvmhv_rs_trace_hcall_exit(vcpu: *mut kvm_vcpu, ret: c_int);
-    pub(crate) fn kvmhv_rs_trace_run_vcpu(vcpu: *mut kvm_vcpu, exit: bool);
-    pub(crate) fn kvmhv_rs_trace_guest(vcpu: *mut kvm_vcpu, exit: bool);
-    pub(crate) fn kvmhv_rs_trace_vcore_blocked(vcpu: *mut kvm_vcpu, where_: c_int);
-    pub(crate) fn kvmhv_rs_p8_trace_run_core(vc: *mut kvmppc_vcore, where_: c_int);
-    pub(crate) fn kvmhv_rs_p8_trace_vcore_wakeup(slept: bool, block_ns: u64);
-}
-
 // Built in (book3s_hv_p9_entry.c) and exported to KVM's modules, but
 // declared in kvm-hv's private book3s_hv.h, which the bindings do not see.
 #[cfg(CONFIG_KVM_BOOK3S_HV_P9_TIMING)]

@@ -45,13 +45,19 @@ struct kvm_vcpu;
 int (kvmppc_vcpu_run_hv)(struct kvm_vcpu *vcpu);
 #define kvmppc_vcpu_run_hv(vcpu) __maybe_unused kvmhv_c_vcpu_run_hv_replaced(vcpu)
 
+/*
+ * book3s_hv.c defines kvm-hv's trace events (trace_hv.h); with this, also
+ * the rust_do_trace_<event>() functions through which trace.rs fires them.
+ */
+#define CREATE_RUST_TRACE_POINTS
+
 #include <book3s_hv.c>
 
 #include "kvm_hv_rs.h"
 
 /*
  * Each function below is one call out of Rust into a step of kvm-hv: a
- * static function of book3s_hv.c, an inline accessor, or a tracepoint.
+ * static function of book3s_hv.c or an inline accessor.
  * None has a body of its own beyond the call and its arguments.
  */
 
@@ -305,46 +311,4 @@ void kvmhv_rs_p8_core_end(struct kvmppc_vcore *vc)
 int kvmhv_rs_p8_handle_exit(struct kvm_vcpu *vcpu)
 {
 	return kvmppc_handle_exit_hv(vcpu, vcpu->arch.run_task);
-}
-
-/* The run path's tracepoints, which are kvm-hv's (trace_hv.h). */
-void kvmhv_rs_trace_hcall_enter(struct kvm_vcpu *vcpu)
-{
-	trace_kvm_hcall_enter(vcpu);
-}
-
-void kvmhv_rs_trace_hcall_exit(struct kvm_vcpu *vcpu, int ret)
-{
-	trace_kvm_hcall_exit(vcpu, ret);
-}
-
-void kvmhv_rs_trace_run_vcpu(struct kvm_vcpu *vcpu, bool exit)
-{
-	if (exit)
-		trace_kvmppc_run_vcpu_exit(vcpu);
-	else
-		trace_kvmppc_run_vcpu_enter(vcpu);
-}
-
-void kvmhv_rs_trace_guest(struct kvm_vcpu *vcpu, bool exit)
-{
-	if (exit)
-		trace_kvm_guest_exit(vcpu);
-	else
-		trace_kvm_guest_enter(vcpu);
-}
-
-void kvmhv_rs_trace_vcore_blocked(struct kvm_vcpu *vcpu, int where)
-{
-	trace_kvmppc_vcore_blocked(vcpu, where);
-}
-
-void kvmhv_rs_p8_trace_run_core(struct kvmppc_vcore *vc, int where)
-{
-	trace_kvmppc_run_core(vc, where);
-}
-
-void kvmhv_rs_p8_trace_vcore_wakeup(bool slept, u64 block_ns)
-{
-	trace_kvmppc_vcore_wakeup(slept, block_ns);
 }

@@ -27,8 +27,6 @@ long kvmhv_rs_enter_hptes(struct kvm *kvm, const struct kvmhv_hpte *hptes,
 
 u64 kvmhv_rs_vcpu_get_msr(struct kvm_vcpu *vcpu);
 u64 kvmhv_rs_vcpu_get_hfscr(struct kvm_vcpu *vcpu);
-void kvmhv_rs_trace_hcall_enter(struct kvm_vcpu *vcpu);
-void kvmhv_rs_trace_hcall_exit(struct kvm_vcpu *vcpu, int ret);
 void kvmhv_rs_vcpu_set_msr(struct kvm_vcpu *vcpu, u64 msr);
 unsigned long kvmhv_rs_vcpu_get_pc(struct kvm_vcpu *vcpu);
 void kvmhv_rs_vcpu_set_pc(struct kvm_vcpu *vcpu, unsigned long pc);
@@ -49,9 +47,6 @@ int kvmhv_rs_p9_vcpu_entry(struct kvm_vcpu *vcpu, u64 time_limit,
 void kvmhv_rs_cede(struct kvm_vcpu *vcpu);
 int kvmhv_rs_p9_handle_exit(struct kvm_vcpu *vcpu);
 bool kvmhv_rs_vcpu_check_block(struct kvm_vcpu *vcpu);
-void kvmhv_rs_trace_run_vcpu(struct kvm_vcpu *vcpu, bool exit);
-void kvmhv_rs_trace_guest(struct kvm_vcpu *vcpu, bool exit);
-void kvmhv_rs_trace_vcore_blocked(struct kvm_vcpu *vcpu, int where);
 
 u64 kvmhv_rs_p8_vcore_stolen_time(struct kvmppc_vcore *vc);
 void kvmhv_rs_p8_remove_runnable(struct kvmppc_vcore *vc, struct kvm_vcpu *vcpu);
@@ -68,7 +63,5 @@ int kvmhv_rs_p8_vcore_entry(struct kvmppc_vcore *vc);
 void kvmhv_rs_p8_exit_core(int n_threads);
 void kvmhv_rs_p8_core_end(struct kvmppc_vcore *vc);
 int kvmhv_rs_p8_handle_exit(struct kvm_vcpu *vcpu);
-void kvmhv_rs_p8_trace_run_core(struct kvmppc_vcore *vc, int where);
-void kvmhv_rs_p8_trace_vcore_wakeup(bool slept, u64 block_ns);
 
 #endif /* KVM_HV_RS_H */

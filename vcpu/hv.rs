@@ -600,9 +600,9 @@ impl HvVcpu for Hv {
         // SAFETY: `vcpu` is valid and its mutex held (type invariant); it
         // exited with an hcall from the guest's supervisor state.
         unsafe {
-            trace::hcall_enter(self.vcpu);
+            trace::kvm_hcall_enter(self.vcpu);
             let r = bindings::kvmppc_pseries_do_hcall(self.vcpu);
-            trace::hcall_exit(self.vcpu, r);
+            trace::kvm_hcall_exit(self.vcpu, r);
             r
         }
     }

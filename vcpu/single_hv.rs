@@ -410,9 +410,9 @@ impl P9Vcpu for P9Entry<'_> {
         // SAFETY: `vcpu` is valid (type invariant); this thread is in
         // process context with no locks held.
         unsafe {
-            trace::vcore_blocked(self.vcpu(), 0);
+            trace::kvmppc_vcore_blocked(self.vcpu(), 0);
             bindings::schedule();
-            trace::vcore_blocked(self.vcpu(), 1);
+            trace::kvmppc_vcore_blocked(self.vcpu(), 1);
         }
     }
 

@@ -467,7 +467,7 @@ impl Vcore for P8Run<'_> {
 
     fn trace_core_enter(&mut self) {
         // SAFETY: `vc` is valid (type invariant).
-        unsafe { trace::run_core(self.vc, 0) };
+        unsafe { trace::kvmppc_run_core(self.vc, 0) };
     }
 
     fn enter(&mut self) -> u32 {
@@ -492,7 +492,7 @@ impl Vcore for P8Run<'_> {
 
     fn trace_core_exit(&mut self) {
         // SAFETY: `vc` is valid (type invariant).
-        unsafe { trace::run_core(self.vc, 1) };
+        unsafe { trace::kvmppc_run_core(self.vc, 1) };
     }
 
     fn halt_poll_ns(&self) -> u32 {
@@ -562,9 +562,9 @@ impl Vcore for P8Run<'_> {
     fn schedule(&mut self) {
         // SAFETY: process context, the vcore lock dropped by the caller.
         unsafe {
-            trace::vcore_blocked(self.hv.as_ptr(), 0);
+            trace::kvmppc_vcore_blocked(self.hv.as_ptr(), 0);
             bindings::schedule();
-            trace::vcore_blocked(self.hv.as_ptr(), 1);
+            trace::kvmppc_vcore_blocked(self.hv.as_ptr(), 1);
         }
     }
 
@@ -575,7 +575,7 @@ impl Vcore for P8Run<'_> {
 
     fn trace_wakeup(&mut self, slept: bool, block_ns: u64) {
         // SAFETY: a tracepoint; no other effect.
-        unsafe { trace::vcore_wakeup(slept, block_ns) };
+        unsafe { trace::kvmppc_vcore_wakeup(slept.into(), block_ns) };
     }
 }
 
