@@ -14,8 +14,17 @@
 //! The others wait. When every runnable vcpu has ceded, the runner polls,
 //! then sleeps until one of them is woken ([`vcore_blocked`]).
 //!
-//! The vcore's lock is held wherever these functions say so, as in C. Vcpus
-//! are named by their thread number in the vcore ([`Ptid`]). The kernel
+//! The vcore's lock is held wherever these functions say so, as in C. The
+//! steps whose order the kernel needs are tokens only this file makes, as
+//! for the POWER9 entry (`single.rs`): [`Locked`] (the vcore lock, from
+//! [`lock`], given back to [`Vcore::unlock`]), [`IrqsOff`] (interrupts
+//! hard-disabled, from [`disable_irqs`], given back to
+//! [`Vcore::enable_irqs`] or [`Vcore::exit_core`]) and [`CoreReady`] (the
+//! core prepared with preemption off, from [`prepare_core`], given back
+//! with the lock to [`Vcore::core_end`]): the compiler refuses an unlock
+//! without the lock, an entry without interrupts off and the core
+//! prepared, or an end of the run that does not give both back. Vcpus are
+//! named by their thread number in the vcore ([`Ptid`]). The kernel
 //! implements [`Vcore`] on a real vcore (`vcpu/vcore_hv.rs`); the host tests
 //! on a recording mock. This file uses only `core`.
 //!
@@ -68,6 +77,46 @@ impl VcoreState {
     }
 }
 
+/// This thread holds the vcore's lock: made by [`lock`] only, given back
+/// to [`Vcore::unlock`] or [`Vcore::core_end`].
+#[must_use = "the vcore lock stays held until the token is given back"]
+pub(crate) struct Locked(());
+
+/// Interrupts are hard-disabled on this CPU: made by [`disable_irqs`] only,
+/// given back to [`Vcore::enable_irqs`] or [`Vcore::exit_core`].
+#[must_use = "interrupts stay off until the token is given back"]
+pub(crate) struct IrqsOff(());
+
+/// The core is prepared for the vcore, preemption off: made by
+/// [`prepare_core`] only, given back to [`Vcore::core_end`].
+#[must_use = "preemption stays off until the token is given back"]
+pub(crate) struct CoreReady(());
+
+/// Takes the vcore's lock.
+pub(crate) fn lock<V: Vcore + ?Sized>(v: &mut V) -> Locked {
+    v.lock();
+    Locked(())
+}
+
+/// Hard-disables interrupts; also returns whether an interrupt or work is
+/// pending, which the caller must give up the entry for.
+pub(crate) fn disable_irqs<V: Vcore + ?Sized>(v: &mut V) -> (IrqsOff, bool) {
+    let pending = v.disable_irqs();
+    (IrqsOff(()), pending)
+}
+
+/// Prepares the core for the vcore's first `n` threads (see
+/// [`Vcore::prepare_core`]).
+pub(crate) fn prepare_core<V: Vcore + ?Sized>(
+    v: &mut V,
+    held: &Locked,
+    irqs: &IrqsOff,
+    n: usize,
+) -> CoreReady {
+    v.prepare_core(held, irqs, n);
+    CoreReady(())
+}
+
 /// The halt-polling parameters of kvm.ko (`halt_poll_ns*` module
 /// parameters), read once per block.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -109,10 +158,10 @@ pub(crate) trait Vcore {
     /// My exit reason 0, `ret` `RESUME_GUEST`, `trap` 0; then
     /// `kvmppc_update_vpas`.
     fn begin(&mut self);
-    /// `spin_lock(&vc->lock)`.
+    /// `spin_lock(&vc->lock)`; the pure code calls it through [`lock`].
     fn lock(&mut self);
     /// `spin_unlock(&vc->lock)`.
-    fn unlock(&mut self);
+    fn unlock(&mut self, held: Locked);
     /// Joins the vcore: not ceded, the stolen time so far logged, state
     /// `RUNNABLE`, `busy_preempt` nil, on the runnable list.
     fn join(&mut self);
@@ -142,7 +191,7 @@ pub(crate) trait Vcore {
     fn end_preempt(&mut self);
     /// `kvmppc_wait_for_exec`: sleeps (dropping the vcore lock) until woken
     /// if I am still runnable.
-    fn wait_for_exec(&mut self, interruptible: bool);
+    fn wait_for_exec(&mut self, held: &Locked, interruptible: bool);
     /// `vc->n_runnable`.
     fn n_runnable(&self) -> usize;
     /// `__xfer_to_guest_mode_work_pending`: a reschedule or task work.
@@ -214,16 +263,18 @@ pub(crate) trait Vcore {
     /// requested, no vcpu, no vcore.
     fn release_threads(&mut self, n: usize);
     /// Hard-disables interrupts and prepares the guest-mode work check.
-    /// Returns whether an interrupt or work is pending.
+    /// Returns whether an interrupt or work is pending. The pure code calls
+    /// it through [`disable_irqs`].
     fn disable_irqs(&mut self) -> bool;
     /// `local_irq_enable`.
-    fn enable_irqs(&mut self);
+    fn enable_irqs(&mut self, irqs: IrqsOff);
     /// Disables preemption (until `core_end`), marks this core out of the
     /// host for real-mode interrupt routing (`kvmppc_clear_host_core`),
     /// puts the vcore on this CPU (`vc->pcpu`), prepares the PACAs of this
     /// CPU's first `n` threads for entry (not napping, not split) and sets
-    /// RWMR for the vcore's online vcpus.
-    fn prepare_core(&mut self, n: usize);
+    /// RWMR for the vcore's online vcpus. The pure code calls it through
+    /// [`prepare_core`].
+    fn prepare_core(&mut self, held: &Locked, irqs: &IrqsOff, n: usize);
     /// `kvmppc_start_thread`: thread `t` (or, `None`, the core's first
     /// thread without a vcpu) goes into the guest.
     fn start_thread(&mut self, t: Option<Ptid>);
@@ -232,16 +283,17 @@ pub(crate) trait Vcore {
     /// `trace_kvmppc_run_core` (enter).
     fn trace_core_enter(&mut self);
     /// Enters the guest on this thread through `__kvmppc_vcore_entry` with
-    /// guest state and timing, and SRCU held; returns the trap.
-    fn enter(&mut self) -> u32;
+    /// guest state and timing, and SRCU held; returns the trap. The vcore
+    /// lock is not held (the caller has given it back).
+    fn enter(&mut self, irqs: &IrqsOff, core: &CoreReady) -> u32;
     /// Back from the guest: waits until this CPU's first `n` threads left
     /// it (`kvmppc_wait_for_nap`), marks the core in the host again
     /// (`kvmppc_set_host_core`), accounts the guest's time
     /// (`guest_timing_exit_irqoff`) and enables interrupts.
-    fn exit_core(&mut self, n: usize);
+    fn exit_core(&mut self, irqs: IrqsOff, n: usize);
     /// Drops the vcore lock, then a full barrier (the other threads' vcpu
     /// state before their exits are handled) and preemption back on.
-    fn core_end(&mut self);
+    fn core_end(&mut self, core: CoreReady, held: Locked);
     /// `trace_kvmppc_run_core` (exit).
     fn trace_core_exit(&mut self);
 
@@ -293,7 +345,7 @@ pub(crate) fn run_vcpu<V: Vcore + ?Sized>(v: &mut V) -> i32 {
     v.trace_run(false);
     v.begin();
 
-    v.lock();
+    let mut held = lock(v);
     v.join();
     // If the vcore is already in the guest, this thread can join it there
     // straight away; a sleeping runner must look at the new vcpu.
@@ -311,9 +363,9 @@ pub(crate) fn run_vcpu<V: Vcore + ?Sized>(v: &mut V) -> i32 {
 
     while v.state_runnable(me) && !v.signal_pending() {
         if !v.mmu_ready() {
-            v.unlock();
+            v.unlock(held);
             let r = v.setup_mmu();
-            v.lock();
+            held = lock(v);
             if let Err(e) = r {
                 v.fail_entry(e);
                 // Not a signal exit (C before patch 0019 took it for one).
@@ -326,7 +378,7 @@ pub(crate) fn run_vcpu<V: Vcore + ?Sized>(v: &mut V) -> i32 {
         }
         if v.state() != VcoreState::Inactive {
             // Another thread runs the vcore: wait for it to run me.
-            v.wait_for_exec(true);
+            v.wait_for_exec(&held, true);
             continue;
         }
         for_each_runnable(v, |v, t| {
@@ -355,18 +407,18 @@ pub(crate) fn run_vcpu<V: Vcore + ?Sized>(v: &mut V) -> i32 {
         });
         v.set_runner(true);
         if n_ceded == v.n_runnable() {
-            vcore_blocked(v);
+            held = vcore_blocked(v, held);
         } else if v.work_pending() {
             v.preempt();
             // Handling the work may schedule: not under the vcore lock.
-            v.unlock();
+            v.unlock(held);
             v.handle_work();
-            v.lock();
+            held = lock(v);
             if v.state() == VcoreState::Preempt {
                 v.end_preempt();
             }
         } else {
-            run_core(v);
+            held = run_core(v, held);
         }
         v.set_runner(false);
     }
@@ -378,7 +430,7 @@ pub(crate) fn run_vcpu<V: Vcore + ?Sized>(v: &mut V) -> i32 {
             VcoreState::Running | VcoreState::Exiting | VcoreState::Piggyback
         )
     {
-        v.wait_for_exec(false);
+        v.wait_for_exec(&held, false);
     }
     if v.state() == VcoreState::Preempt && v.no_runner() {
         v.end_preempt();
@@ -396,7 +448,7 @@ pub(crate) fn run_vcpu<V: Vcore + ?Sized>(v: &mut V) -> i32 {
         }
     }
     v.trace_run(true);
-    v.unlock();
+    v.unlock(held);
     v.ret(me)
 }
 
@@ -420,12 +472,12 @@ pub(crate) fn prepare_threads<V: Vcore + ?Sized>(v: &mut V) {
 
 /// `kvmppc_run_core`: runs the vcore's runnable threads on this core, with
 /// me as the runner. Called and returns with the vcore lock held.
-pub(crate) fn run_core<V: Vcore + ?Sized>(v: &mut V) {
+pub(crate) fn run_core<V: Vcore + ?Sized>(v: &mut V, held: Locked) -> Locked {
     let me = v.me();
     prepare_threads(v);
     // If I am no longer runnable, the caller picks a new runner.
     if !v.state_runnable(me) {
-        return;
+        return held;
     }
     v.reset_for_run();
 
@@ -440,19 +492,20 @@ pub(crate) fn run_core<V: Vcore + ?Sized>(v: &mut V) {
         });
         v.set_state(VcoreState::Inactive);
         v.trace_core_exit();
-        return;
+        return held;
     }
 
     // With interrupts hard-disabled: give up for an interrupt, work, a
     // signal or an MMU being reset.
-    if v.disable_irqs() || recheck_signals_and_mmu(v) {
-        v.enable_irqs();
+    let (irqs, pending) = disable_irqs(v);
+    if pending || recheck_signals_and_mmu(v) {
+        v.enable_irqs(irqs);
         v.set_state(VcoreState::Inactive);
         v.release_threads(controlled);
-        return;
+        return held;
     }
 
-    v.prepare_core(controlled);
+    let core = prepare_core(v, &held, &irqs, controlled);
 
     let mut thr0_done = false;
     for_each_runnable(v, |v, t| {
@@ -469,22 +522,23 @@ pub(crate) fn run_core<V: Vcore + ?Sized>(v: &mut V) {
 
     v.set_state(VcoreState::Running);
     v.trace_core_enter();
-    v.unlock();
+    v.unlock(held);
 
-    let _trap = v.enter();
+    let _trap = v.enter(&irqs, &core);
 
-    v.lock();
+    let held = lock(v);
     // No thread may start now (see `run_vcpu`).
     v.set_state(VcoreState::Exiting);
     // The other threads write their state back before they nap.
-    v.exit_core(controlled);
+    v.exit_core(irqs, controlled);
     v.release_threads(controlled);
-    v.core_end();
+    v.core_end(core, held);
 
-    post_guest_process(v);
+    let held = post_guest_process(v);
 
     v.set_state(VcoreState::Inactive);
     v.trace_core_exit();
+    held
 }
 
 /// `recheck_signals_and_mmu`: the MMU is being reset or a runnable thread
@@ -510,13 +564,15 @@ fn recheck_signals_and_mmu<V: Vcore + ?Sized>(v: &V) -> bool {
 /// and the runner takes it again as soon as every vcore it ran is
 /// processed, here the one: a thread that wants it meanwhile only waits
 /// for the runner's next unlock instead.)
-pub(crate) fn post_guest_process<V: Vcore + ?Sized>(v: &mut V) {
-    v.lock();
+pub(crate) fn post_guest_process<V: Vcore + ?Sized>(v: &mut V) -> Locked {
+    let mut held = lock(v);
     let now = v.timebase();
-    for_each_runnable(v, |v, t| {
+    let mut after = None;
+    while let Some(t) = next_runnable(v, after) {
+        after = Some(t);
         // The vcore is `Exiting`: a vcpu that joins now cannot enter, so
         // the lock may be dropped while the exit is handled.
-        v.unlock();
+        v.unlock(held);
         // The decrementer interrupt is stale if the DEC is positive again.
         if v.dec_pending(t) && now < v.dec_expires(t) {
             v.dequeue_dec(t);
@@ -530,7 +586,7 @@ pub(crate) fn post_guest_process<V: Vcore + ?Sized>(v: &mut V) {
         v.set_ret(t, ret);
         v.clear_trap(t);
 
-        v.lock();
+        held = lock(v);
         if Resume::of(ret) == Resume::Guest {
             if v.exceptions_pending(t) {
                 v.prepare_to_enter(t);
@@ -542,7 +598,8 @@ pub(crate) fn post_guest_process<V: Vcore + ?Sized>(v: &mut V) {
             v.remove_runnable(t);
             v.wake(t);
         }
-    });
+    }
+    held
 }
 
 /// `kvmppc_set_timer`: arms thread `t`'s decrementer timer, or, if the
@@ -597,7 +654,7 @@ pub(crate) fn next_poll_ns(cur: u32, block_ns: u64, p: &PollParams) -> u32 {
 /// `kvmppc_vcore_blocked`: every runnable vcpu of the vcore has ceded, so
 /// the runner (me) polls for up to the vcore's poll time, then sleeps until
 /// one is woken. Called and returns with the vcore lock held.
-pub(crate) fn vcore_blocked<V: Vcore + ?Sized>(v: &mut V) {
+pub(crate) fn vcore_blocked<V: Vcore + ?Sized>(v: &mut V, mut held: Locked) -> Locked {
     let start_poll = v.now_ns();
     let mut cur = start_poll;
     let mut start_wait = start_poll;
@@ -608,7 +665,7 @@ pub(crate) fn vcore_blocked<V: Vcore + ?Sized>(v: &mut V) {
         let stop = start_poll.saturating_add(i64::from(poll_ns));
         v.count_poll_attempt();
         v.set_state(VcoreState::Polling);
-        v.unlock();
+        v.unlock(held);
         loop {
             if vcore_check_block(v) {
                 slept = false;
@@ -619,7 +676,7 @@ pub(crate) fn vcore_blocked<V: Vcore + ?Sized>(v: &mut V) {
                 break;
             }
         }
-        v.lock();
+        held = lock(v);
         v.set_state(VcoreState::Inactive);
     }
 
@@ -631,10 +688,10 @@ pub(crate) fn vcore_blocked<V: Vcore + ?Sized>(v: &mut V) {
         } else {
             start_wait = v.now_ns();
             v.set_state(VcoreState::Sleeping);
-            v.unlock();
+            v.unlock(held);
             v.schedule();
             v.wait_end();
-            v.lock();
+            held = lock(v);
             v.set_state(VcoreState::Inactive);
             cur = v.now_ns();
         }
@@ -652,4 +709,5 @@ pub(crate) fn vcore_blocked<V: Vcore + ?Sized>(v: &mut V) {
     let params = v.poll_params();
     v.set_halt_poll_ns(next_poll_ns(poll_ns, block_ns, &params));
     v.trace_wakeup(slept, block_ns);
+    held
 }

@@ -11,7 +11,10 @@
 use super::hv::{GuestEntry, Hv};
 use super::interrupt;
 use super::run::HvVcpu;
-use super::vcore::{self, HaltOutcome, PollParams, Ptid, Vcore, VcoreState, MAX_SMT_THREADS};
+use super::vcore::{
+    self, CoreReady, HaltOutcome, IrqsOff, Locked, PollParams, Ptid, Vcore, VcoreState,
+    MAX_SMT_THREADS,
+};
 use crate::{c, errno::Errno, trace};
 use core::{cell::Cell, ptr};
 use kernel::{bindings, prelude::*};
@@ -117,8 +120,9 @@ impl Vcore for P8Run<'_> {
         unsafe { bindings::spin_lock(&raw mut (*self.vc).lock) };
     }
 
-    fn unlock(&mut self) {
-        // SAFETY: this thread holds the lock (the pure code pairs them).
+    fn unlock(&mut self, _held: Locked) {
+        // SAFETY: `vc` is valid (type invariant), and this thread holds its
+        // lock: `_held` is made only when it is taken, and is used up here.
         unsafe { bindings::spin_unlock(&raw mut (*self.vc).lock) };
     }
 
@@ -202,7 +206,7 @@ impl Vcore for P8Run<'_> {
         unsafe { c::kvmhv_rs_p8_vcore_end_preempt(self.vc) };
     }
 
-    fn wait_for_exec(&mut self, interruptible: bool) {
+    fn wait_for_exec(&mut self, _held: &Locked, interruptible: bool) {
         let state = if interruptible {
             bindings::TASK_INTERRUPTIBLE
         } else {
@@ -213,15 +217,16 @@ impl Vcore for P8Run<'_> {
         // `finish_wait` takes it off the vcpu's `cpu_run` queue.
         let mut wait: bindings::wait_queue_entry = unsafe { core::mem::zeroed() };
         // SAFETY: `wait` is not moved between `prepare_to_wait` and
-        // `finish_wait`; the vcpu is valid (type invariant); the vcore lock
-        // is held and dropped only around `schedule`, as C does.
+        // `finish_wait`; the vcpu and vcore are valid (type invariant); the
+        // vcore lock is held (`_held`) and dropped only around `schedule`,
+        // as C does.
         unsafe {
             bindings::init_wait(&mut wait);
             bindings::prepare_to_wait(&raw mut (*vcpu).arch.cpu_run, &mut wait, state as c_int);
             if self.state_runnable(self.me) {
-                self.unlock();
+                bindings::spin_unlock(&raw mut (*self.vc).lock);
                 bindings::schedule();
-                self.lock();
+                bindings::spin_lock(&raw mut (*self.vc).lock);
             }
             bindings::finish_wait(&raw mut (*vcpu).arch.cpu_run, &mut wait);
         }
@@ -438,15 +443,17 @@ impl Vcore for P8Run<'_> {
         unsafe { c::kvmhv_rs_p8_disable_irqs() }
     }
 
-    fn enable_irqs(&mut self) {
-        // SAFETY: pairs with `disable_irqs`.
+    fn enable_irqs(&mut self, _irqs: IrqsOff) {
+        // SAFETY: interrupts are hard-disabled (`_irqs`, used up here).
         unsafe { bindings::local_irq_enable() };
     }
 
-    fn prepare_core(&mut self, n: usize) {
-        // SAFETY: `vc` is valid and its lock held, interrupts are off and
-        // this CPU's first `n` threads are grabbed (`grab_threads`); the
-        // preempt_disable() in it pairs with `core_end`.
+    fn prepare_core(&mut self, _held: &Locked, _irqs: &IrqsOff, n: usize) {
+        // SAFETY: `vc` is valid and its lock held (`_held`), interrupts are
+        // off (`_irqs`) and this CPU's first `n` threads are grabbed
+        // (`grab_threads`); the preempt_disable() in it pairs with
+        // `core_end`, which takes the `CoreReady` the pure code makes after
+        // this.
         unsafe { c::kvmhv_rs_p8_prepare_core(self.vc, n as c_int) };
     }
 
@@ -470,23 +477,24 @@ impl Vcore for P8Run<'_> {
         unsafe { trace::kvmppc_run_core(self.vc, 0) };
     }
 
-    fn enter(&mut self) -> u32 {
-        // SAFETY: interrupts and preemption are off, the vcore's threads are
-        // started on this core (`start_thread`), as `__kvmppc_vcore_entry`
-        // requires; the vcore lock is not held. Traps are small vectors.
+    fn enter(&mut self, _irqs: &IrqsOff, _core: &CoreReady) -> u32 {
+        // SAFETY: interrupts (`_irqs`) and preemption (`_core`) are off, the
+        // vcore's threads are started on this core (`start_thread`), as
+        // `__kvmppc_vcore_entry` requires; the vcore lock is not held. Traps
+        // are small vectors.
         unsafe { c::kvmhv_rs_p8_vcore_entry(self.vc) as u32 }
     }
 
-    fn exit_core(&mut self, n: usize) {
+    fn exit_core(&mut self, _irqs: IrqsOff, n: usize) {
         // SAFETY: this CPU is the core's first thread, back from the guest,
-        // interrupts still off since `disable_irqs`; this enables them.
+        // interrupts still off (`_irqs`, used up here); this enables them.
         unsafe { c::kvmhv_rs_p8_exit_core(n as c_int) };
     }
 
-    fn core_end(&mut self) {
-        // SAFETY: `vc` is valid and this thread holds its lock (the pure
-        // code pairs them); the preempt_enable() in it pairs with
-        // `prepare_core`'s preempt_disable().
+    fn core_end(&mut self, _core: CoreReady, _held: Locked) {
+        // SAFETY: `vc` is valid and this thread holds its lock (`_held`);
+        // the preempt_enable() in it pairs with `prepare_core`'s
+        // preempt_disable() (`_core`). Both are used up here.
         unsafe { c::kvmhv_rs_p8_core_end(self.vc) };
     }
 

@@ -7,8 +7,8 @@
 use crate::errno::Errno;
 use crate::run::RESUME_GUEST;
 use crate::vcore::{
-    next_poll_ns, post_guest_process, prepare_threads, run_core, run_vcpu, set_timer, HaltOutcome,
-    PollParams, Ptid, Vcore, VcoreState, MAX_SMT_THREADS,
+    next_poll_ns, post_guest_process, prepare_threads, run_core, run_vcpu, set_timer, CoreReady,
+    HaltOutcome, IrqsOff, Locked, PollParams, Ptid, Vcore, VcoreState, MAX_SMT_THREADS,
 };
 use std::cell::Cell;
 
@@ -160,7 +160,7 @@ impl Vcore for Mock {
         assert!(!self.locked, "lock taken twice");
         self.locked = true;
     }
-    fn unlock(&mut self) {
+    fn unlock(&mut self, _held: Locked) {
         assert!(self.locked, "unlock without lock");
         self.locked = false;
     }
@@ -223,7 +223,7 @@ impl Vcore for Mock {
         self.state = VcoreState::Inactive as i32;
         self.push("end_preempt");
     }
-    fn wait_for_exec(&mut self, interruptible: bool) {
+    fn wait_for_exec(&mut self, _held: &Locked, interruptible: bool) {
         assert!(self.locked);
         self.push(if interruptible {
             "wait"
@@ -374,11 +374,11 @@ impl Vcore for Mock {
         }
         false
     }
-    fn enable_irqs(&mut self) {
+    fn enable_irqs(&mut self, _irqs: IrqsOff) {
         self.irqs_off = false;
         self.push("irqs_on");
     }
-    fn prepare_core(&mut self, n: usize) {
+    fn prepare_core(&mut self, _held: &Locked, _irqs: &IrqsOff, n: usize) {
         assert!(self.irqs_off && (self.grabbed || self.controlled == 1));
         self.preempt_off = true;
         self.push(format!("prepare_core {n}"));
@@ -400,7 +400,7 @@ impl Vcore for Mock {
     fn trace_core_enter(&mut self) {
         self.push("trace_core_enter");
     }
-    fn enter(&mut self) -> u32 {
+    fn enter(&mut self, _irqs: &IrqsOff, _core: &CoreReady) -> u32 {
         assert!(!self.locked && self.irqs_off && self.preempt_off);
         assert_eq!(self.state(), VcoreState::Running);
         self.push("enter");
@@ -412,12 +412,12 @@ impl Vcore for Mock {
         self.exiting = true;
         0x500
     }
-    fn exit_core(&mut self, n: usize) {
+    fn exit_core(&mut self, _irqs: IrqsOff, n: usize) {
         assert_eq!(self.state(), VcoreState::Exiting);
         self.irqs_off = false;
         self.push(format!("exit_core {n}"));
     }
-    fn core_end(&mut self) {
+    fn core_end(&mut self, _core: CoreReady, _held: Locked) {
         assert!(self.locked && self.preempt_off);
         self.locked = false;
         self.preempt_off = false;
@@ -729,9 +729,9 @@ fn woken_before_sleeping_counts_as_a_successful_poll() {
     m.n_runnable = 1;
     m.v[0].ceded = true;
     m.v[0].woken = true;
-    m.locked = true;
     m.runner = true;
-    crate::vcore::vcore_blocked(&mut m);
+    let held = crate::vcore::lock(&mut m);
+    let _held = crate::vcore::vcore_blocked(&mut m, held);
     assert!(m.locked);
     assert!(!m.has("schedule"));
     assert_eq!(m.halts.len(), 1);
@@ -786,7 +786,7 @@ fn post_guest_process_dequeues_a_stale_decrementer_and_arms_ceded_timers() {
     m.v[1].dec_expires = 900;
     m.v[1].trap = 0;
     m.v[1].ceded = true;
-    post_guest_process(&mut m);
+    let _held = post_guest_process(&mut m);
     assert!(m.has("dequeue_dec 0"));
     assert!(m.has("start_timer 0 4000"));
     assert!(m.has("queue_dec 1") && m.has("prepare_to_enter 1"));
@@ -813,8 +813,8 @@ fn prepare_threads_sends_back_signals_and_vpa_updates() {
 fn run_core_returns_at_once_when_the_runner_is_no_longer_runnable() {
     let mut m = Mock::new(2, 0).waiting(0);
     m.v[0].signal = true;
-    m.locked = true;
-    run_core(&mut m);
+    let held = crate::vcore::lock(&mut m);
+    let _held = run_core(&mut m, held);
     assert!(!m.has("reset_for_run") && !m.has("grab"));
     assert!(m.locked);
 }
