@@ -23,6 +23,8 @@ pub(crate) struct Errno(u16);
 impl Errno {
     /// `EINTR`: interrupted by a signal.
     pub(crate) const EINTR: Errno = Errno(4);
+    /// `ENOMEM`.
+    pub(crate) const ENOMEM: Errno = Errno(12);
     /// `EBUSY`.
     pub(crate) const EBUSY: Errno = Errno(16);
     /// `EINVAL`.
@@ -50,6 +52,7 @@ impl fmt::Debug for Errno {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Errno::EINTR => f.write_str("EINTR"),
+            Errno::ENOMEM => f.write_str("ENOMEM"),
             Errno::EBUSY => f.write_str("EBUSY"),
             Errno::EINVAL => f.write_str("EINVAL"),
             Errno(n) => write!(f, "Errno({n})"),

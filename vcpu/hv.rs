@@ -41,6 +41,7 @@ const _: () = {
     assert!(interrupt::LPCR_AIL_3 == bindings::LPCR_AIL_3 as u64);
     assert!(interrupt::SRR1_MSR_BITS == bindings::SRR1_MSR_BITS as u64);
     assert!(Errno::EINTR.get() as u32 == bindings::EINTR);
+    assert!(Errno::ENOMEM.get() as u32 == bindings::ENOMEM);
     assert!(Errno::EBUSY.get() as u32 == bindings::EBUSY);
     assert!(Errno::EINVAL.get() as u32 == bindings::EINVAL);
     assert!(interrupt::PRIORITY_MAX == bindings::BOOK3S_IRQPRIO_MAX);

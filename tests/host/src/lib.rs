@@ -23,7 +23,8 @@ mod errno_tests {
         for r in [0, 1, 2, -4096, i32::MIN] {
             assert_eq!(Errno::from_ret(r), None, "{r}");
         }
-        assert_eq!(format!("{:?}", Errno::from_ret(-12).unwrap()), "Errno(12)");
+        assert_eq!(format!("{:?}", Errno::from_ret(-13).unwrap()), "Errno(13)");
+        assert_eq!(format!("{:?}", Errno::from_ret(-12).unwrap()), "ENOMEM");
         assert_eq!(format!("{:?}", Errno::EINTR), "EINTR");
     }
 }
@@ -696,3 +697,10 @@ mod vcore;
 mod vcore_tests;
 
 mod token_order;
+
+// Not yet used by the module: the nested API v2 entry it is for is C.
+#[allow(dead_code)]
+#[path = "../../../vcpu/gsb.rs"]
+mod gsb;
+
+mod gsb_tests;
