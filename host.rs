@@ -64,3 +64,19 @@ pub(crate) fn nestedv2() -> bool {
 pub(crate) fn xics_on_xive() -> bool {
     XICS_ON_XIVE.load(Relaxed)
 }
+
+/// The timebase (`get_tb()`): `mfspr 268`, TBRL.
+///
+/// In the module rather than through a helper call out of it, as C has it
+/// inline. C's `mftb()` carries a fix-up for Cell's timebase erratum, which
+/// boot patches to nothing on every other CPU; no Cell runs KVM-HV.
+#[inline(always)]
+pub(crate) fn timebase() -> u64 {
+    let tb: u64;
+    // SAFETY: reads an SPR that every privilege level may read into a
+    // register; no memory, stack or flags are touched.
+    unsafe {
+        core::arch::asm!("mfspr {0}, 268", out(reg) tb, options(nomem, nostack, preserves_flags))
+    };
+    tb
+}

@@ -152,7 +152,7 @@ pub(crate) trait P9Vcpu {
     /// `kvmhv_p9_guest_entry` of a host that is itself a pseries guest.
     fn enter_pseries(&mut self, g: &InGuest, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32;
     /// `timer_get_next_tb`: when this CPU's next host timer event is due.
-    fn next_timer(&self) -> u64;
+    fn next_timer(&self, g: &InGuest) -> u64;
     /// `vcpu_vpa_increment_dispatch`: the VPA's yield count, odd while the
     /// vcpu is dispatched.
     fn increment_dispatch(&mut self);
@@ -355,7 +355,7 @@ pub(crate) fn guest_entry<V: P9Vcpu>(
     lpcr: u64,
     tb: &mut u64,
 ) -> u32 {
-    let next_timer = v.next_timer();
+    let next_timer = v.next_timer(g);
     if *tb >= next_timer {
         return TRAP_HV_DECREMENTER;
     }

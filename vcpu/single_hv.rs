@@ -201,8 +201,7 @@ impl P9Vcpu for P9Entry<'_> {
     }
 
     fn timebase(&self) -> u64 {
-        // SAFETY: reads the timebase; no other effect.
-        unsafe { bindings::get_tb() }
+        host::timebase()
     }
 
     fn update_vpa_dispatch(&mut self, tb: u64) {
@@ -244,9 +243,28 @@ impl P9Vcpu for P9Entry<'_> {
         }
     }
 
-    fn next_timer(&self) -> u64 {
-        // SAFETY: reads this CPU's next timer event; preemption is disabled.
-        unsafe { bindings::timer_get_next_tb() }
+    fn next_timer(&self, _g: &InGuest) -> u64 {
+        // `timer_get_next_tb()`, `__this_cpu_read(decrementers_next_tb)`,
+        // in the module: this CPU's copy is at the variable's address plus
+        // the per-CPU offset in its PACA, which r13 points to.
+        let paca: *const bindings::paca_struct;
+        // SAFETY: copies r13, which the kernel keeps pointing to this CPU's
+        // PACA; no memory, stack or flags are touched.
+        unsafe {
+            core::arch::asm!("mr {0}, 13", out(reg) paca, options(nomem, nostack, preserves_flags))
+        };
+        // SAFETY: `paca` is this CPU's PACA, and this CPU stays this
+        // thread's while `_g` exists (preemption and interrupts are off),
+        // so `data_offset` locates this CPU's copy of the exported per-CPU
+        // variable, which the timer code writes only from this CPU.
+        unsafe {
+            let off = (*paca).data_offset as usize;
+            let next = (&raw const bindings::decrementers_next_tb)
+                .cast::<u8>()
+                .wrapping_add(off)
+                .cast::<u64>();
+            core::ptr::read_volatile(next)
+        }
     }
 
     fn increment_dispatch(&mut self) {

@@ -358,8 +358,7 @@ impl Vcore for P8Run<'_> {
     }
 
     fn timebase(&self) -> u64 {
-        // SAFETY: reads the timebase.
-        unsafe { bindings::get_tb() }
+        crate::host::timebase()
     }
 
     fn dec_expires(&self, t: Ptid) -> u64 {

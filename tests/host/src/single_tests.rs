@@ -214,7 +214,7 @@ impl P9Vcpu for Mock {
         self.push("enter_pseries");
         self.run_guest(time_limit, lpcr, tb)
     }
-    fn next_timer(&self) -> u64 {
+    fn next_timer(&self, _g: &InGuest) -> u64 {
         self.next_timer
     }
     fn increment_dispatch(&mut self) {
