@@ -208,21 +208,28 @@ mod against_c {
     }
 
     /// C's parse of `buf`: its result and the (ID, data offset) it found,
-    /// in its order. C reads up to an element header past the last
-    /// element that fits (kvmppc_gse_ok() reads the length before it knows
-    /// the header is in the buffer): the buffer is given zeroed slack.
+    /// in its order.
     fn c_parse(buf: &[u8]) -> Result<Vec<(u16, usize)>, Errno> {
         let mut mem = buf.to_vec();
-        mem.extend([0; 8]);
+        // SAFETY: `mem` is `buf.len()` bytes.
+        unsafe { c_parse_at(mem.as_mut_ptr(), mem.len()) }
+    }
+
+    /// `c_parse` of the `capacity` bytes at `mem`.
+    ///
+    /// # Safety
+    ///
+    /// `mem` is valid for reads and writes of `capacity` bytes.
+    unsafe fn c_parse_at(mem: *mut u8, capacity: usize) -> Result<Vec<(u16, usize)>, Errno> {
         let mut idens = vec![0u16; ID_COUNT];
         let mut offsets = vec![0usize; ID_COUNT];
         let mut n = 0;
-        // SAFETY: `mem` is `buf.len()` bytes and the slack; the arrays have
-        // room for every ID.
+        // SAFETY: the caller's guarantee for `mem`; the arrays have room for
+        // every ID.
         let r = unsafe {
             gsbt_parse(
-                mem.as_mut_ptr(),
-                buf.len(),
+                mem,
+                capacity,
                 idens.as_mut_ptr(),
                 offsets.as_mut_ptr(),
                 &mut n,
@@ -274,6 +281,65 @@ mod against_c {
         }
         assert_eq!(r, c, "seed {seed}: parse of {buf:02x?}");
         true
+    }
+
+    extern "C" {
+        fn mmap(
+            addr: *mut u8,
+            len: usize,
+            prot: c_int,
+            flags: c_int,
+            fd: c_int,
+            off: i64,
+        ) -> *mut u8;
+        fn mprotect(addr: *mut u8, len: usize, prot: c_int) -> c_int;
+        fn munmap(addr: *mut u8, len: usize) -> c_int;
+    }
+
+    /// A buffer whose elements fill it exactly, at the end of a page that
+    /// an inaccessible page follows: a parser that reads past it faults.
+    /// kvm-hv's parser read the next element's header before it knew one
+    /// could fit (patch 0026); the test process dies with SIGSEGV then.
+    #[test]
+    fn neither_parser_reads_past_a_full_buffer() {
+        const PAGE: usize = 4096;
+        const PROT_NONE: c_int = 0;
+        const PROT_RW: c_int = 3;
+        const MAP_PRIVATE_ANONYMOUS: c_int = 0x22;
+        let mut elems = Vec::new();
+        for i in 0..5 {
+            elems.push((id::gpr(i), vec![i as u8; 8]));
+        }
+        elems.push((id::CR, vec![7; 4]));
+        let (r, bytes) = c_put(&elems, 4096);
+        r.unwrap();
+        // SAFETY: a fresh anonymous mapping of two pages, the second made
+        // inaccessible; the buffer is copied to the end of the first, and
+        // the mapping is unmapped at the end.
+        unsafe {
+            let map = mmap(
+                core::ptr::null_mut(),
+                2 * PAGE,
+                PROT_RW,
+                MAP_PRIVATE_ANONYMOUS,
+                -1,
+                0,
+            );
+            assert!(map as isize != -1, "mmap");
+            assert_eq!(mprotect(map.add(PAGE), PAGE, PROT_NONE), 0);
+            let buf = map.add(PAGE - bytes.len());
+            core::ptr::copy_nonoverlapping(bytes.as_ptr(), buf, bytes.len());
+            let full = core::slice::from_raw_parts(buf, bytes.len());
+            assert!(Parsed::new(full).is_ok());
+            let found = c_parse_at(buf, bytes.len()).unwrap();
+            assert_eq!(found.len(), elems.len());
+            // With one element less counted than present: the count ends
+            // the walk, before the last element's header.
+            *buf.add(3) -= 1;
+            let found = c_parse_at(buf, bytes.len()).unwrap();
+            assert_eq!(found.len(), elems.len() - 1);
+            assert_eq!(munmap(map, 2 * PAGE), 0);
+        }
     }
 
     #[test]

@@ -119,24 +119,17 @@ static inline void bitmap_fill(unsigned long *dst, unsigned int nbits)
 #define H_GUEST_FLAGS_HOST_WIDE (1UL << (63 - 1))
 
 /* asm/plpar_wrappers.h: no hypervisor here. */
-static inline long plpar_guest_set_state(unsigned long flags,
-					 unsigned long guest_id,
-					 unsigned long vcpu_id,
-					 unsigned long data_buffer,
-					 unsigned long data_size,
-					 unsigned long *failed_index)
+static inline long kvm_hv_rs_no_hcall(unsigned long flags,
+				      unsigned long guest_id,
+				      unsigned long vcpu_id,
+				      unsigned long data_buffer,
+				      unsigned long data_size,
+				      unsigned long *failed_index)
 {
 	return -1;
 }
 
-static inline long plpar_guest_get_state(unsigned long flags,
-					 unsigned long guest_id,
-					 unsigned long vcpu_id,
-					 unsigned long data_buffer,
-					 unsigned long data_size,
-					 unsigned long *failed_index)
-{
-	return -1;
-}
+#define plpar_guest_set_state kvm_hv_rs_no_hcall
+#define plpar_guest_get_state kvm_hv_rs_no_hcall
 
 #endif
