@@ -729,17 +729,28 @@ check_all() {
 
 # `make bench` (scripts/bench.sh): the run path's costs under -icount, C
 # first, then kvm_hv_rs, in one boot. tests/guest/bench.c prints the rows.
+# bench_order=rs-first (kernel command line) runs kvm_hv_rs before kvm-hv:
+# the module that runs second starts from what the first left behind, in
+# the KVM CMA area above all (Documentation/performance.rst).
 bench_all() {
 	p8_secondaries_offline >/dev/null || echo "bench-error: secondaries stay online"
-	modprobe kvm_hv || echo "bench-error: modprobe kvm_hv"
-	bench kvm-hv || echo "bench-error: kvm-hv"
-	use_module kvm_hv_rs || echo "bench-error: modprobe kvm_hv_rs"
-	bench kvm_hv_rs || echo "bench-error: kvm_hv_rs"
-	echo "bench-info hpt_alloc $(hpt_count cma)/$(hpt_count buddy)"
+	if [ "${bench_order:-}" = rs-first ]; then
+		set -- kvm_hv_rs kvm-hv
+	else
+		set -- kvm-hv kvm_hv_rs
+	fi
+	for m; do
+		use_module "$(echo "$m" | tr - _)" || echo "bench-error: modprobe $m"
+		bench "$m" || echo "bench-error: $m"
+		[ "$m" != kvm_hv_rs ] || hpts="$(hpt_count cma)/$(hpt_count buddy)"
+	done
+	echo "bench-info hpt_alloc $hpts"
 	if [ -n "${BENCH_PROFILE:-}" ]; then
 		echo "kallsyms-begin"; cat /proc/kallsyms; echo "kallsyms-end"
 	fi
-	rmmod kvm_hv_rs
+	for m in kvm_hv_rs kvm_hv; do
+		! loaded $m || rmmod $m
+	done
 }
 
 # --- vmm: Debian's QEMU boots a Linux guest (issue 7) ------------------------
