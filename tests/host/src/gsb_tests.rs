@@ -9,12 +9,16 @@
 //! show: the encoding of each type, and where Rust refuses what C accepts.
 
 use crate::errno::Errno;
-use crate::gsb::{self, id, Parsed, PartTable, Writer, ID_COUNT};
+#[cfg(gsb_c)]
+use crate::gsb::{self, ID_COUNT};
+use crate::gsb::{id, Parsed, PartTable, Writer};
 
 /// A small deterministic generator (xorshift64*), so that a failure
 /// names its seed.
+#[cfg(gsb_c)]
 struct Rng(u64);
 
+#[cfg(gsb_c)]
 impl Rng {
     fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
@@ -28,6 +32,7 @@ impl Rng {
 }
 
 /// Every ID, and numbers around and between the classes.
+#[cfg(gsb_c)]
 fn interesting_ids() -> Vec<u16> {
     let mut v: Vec<u16> = (0..ID_COUNT).filter_map(gsb::unflatten).collect();
     v.extend([
