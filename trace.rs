@@ -9,9 +9,10 @@
 //! crate's `static_branch_unlikely!` (what `declare_trace!` does for the
 //! events of bindings_helper.h, which kvm-hv's private trace header is not
 //! among): a disabled tracepoint costs a patched-out branch with
-//! `CONFIG_JUMP_LABEL`, a read of the key's count without it, and no call
-//! out of Rust either way. Without `CONFIG_TRACEPOINTS` these compile to
-//! nothing, as C's `trace_*()` calls do.
+//! `CONFIG_JUMP_LABEL`; without it, a read of the key's count, which from
+//! Rust is a call to `rust_helper_static_key_count()`. Without
+//! `CONFIG_TRACEPOINTS` these compile to nothing, as C's `trace_*()` calls
+//! do.
 
 use kernel::bindings;
 

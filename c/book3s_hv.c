@@ -38,8 +38,9 @@
  * which the Rust function defines. Referenced by nothing (and marked so),
  * kvm-hv's definition is not compiled, nor is what only it calls: the POWER7/8
  * vcore run, kvmppc_run_vcpu() and kvmppc_run_core(), which vcpu/vcore.rs
- * and vcpu/vcore_hv.rs replace. scripts/port_measure.py lists what the
- * module's symbol table lacks of kvm-hv.ko's.
+ * and vcpu/vcore_hv.rs replace. scripts/port_measure.py finds them on
+ * book3s_hv.c's call graph and checks that the module's object has no
+ * symbol for any of them.
  */
 struct kvm_vcpu;
 int (kvmppc_vcpu_run_hv)(struct kvm_vcpu *vcpu);

@@ -257,13 +257,12 @@ impl P9Vcpu for P9Entry<'_> {
         // thread's while `_g` exists (preemption and interrupts are off),
         // so `data_offset` locates this CPU's copy of the exported per-CPU
         // variable, which the timer code writes only from this CPU.
+        // The per-CPU copy is not inside the variable's own allocation, so
+        // its address is computed as an integer (C's `RELOC_HIDE`).
         unsafe {
             let off = (*paca).data_offset as usize;
-            let next = (&raw const bindings::decrementers_next_tb)
-                .cast::<u8>()
-                .wrapping_add(off)
-                .cast::<u64>();
-            core::ptr::read_volatile(next)
+            let base = (&raw const bindings::decrementers_next_tb).expose_provenance();
+            core::ptr::read_volatile(core::ptr::with_exposed_provenance::<u64>(base + off))
         }
     }
 

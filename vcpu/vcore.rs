@@ -36,6 +36,7 @@
 use super::interrupt::dec_due_in;
 use super::run::{Resume, RESUME_GUEST};
 use crate::errno::Errno;
+use core::marker::PhantomData;
 
 /// `MAX_SMT_THREADS`: threads per core on POWER8, and vcpus per vcore.
 pub(crate) const MAX_SMT_THREADS: usize = 8;
@@ -77,32 +78,39 @@ impl VcoreState {
     }
 }
 
+/// What the tokens below hold: it keeps them on the thread that made them
+/// (neither `Send` nor `Sync`), as the lock, the interrupts and the CPU are
+/// that thread's. A token says what its maker did on this thread; that it
+/// is given back to the same vcore is the pure code's (one vcore per run),
+/// not the type's.
+type NotSend = PhantomData<*mut ()>;
+
 /// This thread holds the vcore's lock: made by [`lock`] only, given back
 /// to [`Vcore::unlock`] or [`Vcore::core_end`].
 #[must_use = "the vcore lock stays held until the token is given back"]
-pub(crate) struct Locked(());
+pub(crate) struct Locked(NotSend);
 
 /// Interrupts are hard-disabled on this CPU: made by [`disable_irqs`] only,
 /// given back to [`Vcore::enable_irqs`] or [`Vcore::exit_core`].
 #[must_use = "interrupts stay off until the token is given back"]
-pub(crate) struct IrqsOff(());
+pub(crate) struct IrqsOff(NotSend);
 
 /// The core is prepared for the vcore, preemption off: made by
 /// [`prepare_core`] only, given back to [`Vcore::core_end`].
 #[must_use = "preemption stays off until the token is given back"]
-pub(crate) struct CoreReady(());
+pub(crate) struct CoreReady(NotSend);
 
 /// Takes the vcore's lock.
 pub(crate) fn lock<V: Vcore + ?Sized>(v: &mut V) -> Locked {
     v.lock();
-    Locked(())
+    Locked(PhantomData)
 }
 
 /// Hard-disables interrupts; also returns whether an interrupt or work is
 /// pending, which the caller must give up the entry for.
 pub(crate) fn disable_irqs<V: Vcore + ?Sized>(v: &mut V) -> (IrqsOff, bool) {
     let pending = v.disable_irqs();
-    (IrqsOff(()), pending)
+    (IrqsOff(PhantomData), pending)
 }
 
 /// Prepares the core for the vcore's first `n` threads (see
@@ -114,7 +122,7 @@ pub(crate) fn prepare_core<V: Vcore + ?Sized>(
     n: usize,
 ) -> CoreReady {
     v.prepare_core(held, irqs, n);
-    CoreReady(())
+    CoreReady(PhantomData)
 }
 
 /// The halt-polling parameters of kvm.ko (`halt_poll_ns*` module

@@ -122,7 +122,9 @@ impl Vcore for P8Run<'_> {
 
     fn unlock(&mut self, _held: Locked) {
         // SAFETY: `vc` is valid (type invariant), and this thread holds its
-        // lock: `_held` is made only when it is taken, and is used up here.
+        // lock: `_held` was made by `vcore::lock()` on this thread (tokens
+        // are not `Send`) for the run's one vcore, `self`, and is used up
+        // here.
         unsafe { bindings::spin_unlock(&raw mut (*self.vc).lock) };
     }
 
