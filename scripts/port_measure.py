@@ -59,7 +59,11 @@ def functions(text):
             outside = outside[:-len(sig)]
             sig, i = [], j + 1
             continue
-        if not line.strip() or line.startswith(("#", "}", " ", "\t", "/*", " *")) or line.rstrip().endswith((";", "*/")):
+        open_parens = sum(x.count("(") - x.count(")") for x in sig)
+        if sig and open_parens > 0 and line.startswith((" ", "\t")):
+            # A signature's parameters continued on an indented line.
+            sig.append(line)
+        elif not line.strip() or line.startswith(("#", "}", " ", "\t", "/*", " *")) or line.rstrip().endswith((";", "*/")):
             sig = []
         else:
             sig.append(line)

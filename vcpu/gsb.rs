@@ -361,13 +361,18 @@ impl<'a> Writer<'a> {
         &self.buf[..self.len]
     }
 
-    /// Appends element `iden` with `data` (`__kvmppc_gse_put`): `ENOMEM`
-    /// if it does not fit, `EINVAL` if `data` is not `iden`'s size (so an
-    /// ID without a value, or a number that is not an ID, can only be put
-    /// with no data, as in C).
+    /// Appends element `iden` with `data` as it is (`__kvmppc_gse_put`):
+    /// `ENOMEM` if it does not fit, `EINVAL` if `data` is not `iden`'s size
+    /// (so an ID without a value, or a number that is not an ID, can only
+    /// be put with no data, as in C).
     pub(crate) fn put(&mut self, iden: u16, data: &[u8]) -> Result<(), Errno> {
         let total = ELEM_HEADER_LEN + data.len();
-        if total > u16::MAX as usize || self.len + total > self.buf.len() {
+        if total > u16::MAX as usize {
+            // No ID is that long. (C's 16-bit total wraps, passes its room
+            // check and fails the size check.)
+            return Err(Errno::EINVAL);
+        }
+        if self.len + total > self.buf.len() {
             return Err(Errno::ENOMEM);
         }
         if usize::from(size(iden)) != data.len() {
@@ -383,21 +388,17 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
-    /// A word (`kvmppc_gse_put_u32`).
+    /// A word, with the bits the host may not set cleared
+    /// (`kvmppc_gse_put_u32`).
     pub(crate) fn put_u32(&mut self, iden: u16, v: u32) -> Result<(), Errno> {
-        self.put(iden, &v.to_be_bytes())
+        self.put(iden, &((v as u64 & mask(iden)) as u32).to_be_bytes())
     }
 
-    /// A doubleword (`kvmppc_gse_put_u64`).
+    /// A doubleword, with the bits the host may not set cleared
+    /// (`kvmppc_gse_put_u64`: the L0 owns the rest of the LPCR and the
+    /// MSR's HV, S and ME).
     pub(crate) fn put_u64(&mut self, iden: u16, v: u64) -> Result<(), Errno> {
-        self.put(iden, &v.to_be_bytes())
-    }
-
-    /// A doubleword with the bits the host may not set cleared
-    /// (`kvmppc_gse_put_u64` after `kvmppc_gsid_mask`, as
-    /// `gs_msg_ops_vcpu_fill_info` puts the LPCR and the MSR).
-    pub(crate) fn put_masked(&mut self, iden: u16, v: u64) -> Result<(), Errno> {
-        self.put_u64(iden, v & mask(iden))
+        self.put(iden, &(v & mask(iden)).to_be_bytes())
     }
 
     /// A vector-scalar register: its doubleword 0 (the FPR half) then

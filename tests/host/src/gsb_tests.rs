@@ -95,13 +95,20 @@ fn the_writer_refuses_what_does_not_fit_or_is_not_the_id_s_size() {
     // LPCR and MSR bits the L0 owns are not sent.
     let mut buf = [0u8; 64];
     let mut w = Writer::new(&mut buf).unwrap();
-    w.put_masked(id::MSR, !0).unwrap();
-    w.put_masked(id::LPCR, !0).unwrap();
-    w.put_masked(id::NIA, !0).unwrap();
+    w.put_u64(id::MSR, !0).unwrap();
+    w.put_u64(id::LPCR, !0).unwrap();
+    w.put_u64(id::NIA, !0).unwrap();
     let p = Parsed::new(&buf).unwrap();
     assert_eq!(p.u64(id::MSR), Some(!((1 << 60) | (1 << 22) | (1 << 12))));
     assert_eq!(p.u64(id::LPCR), Some(0x0070_0000_0382_0c00));
     assert_eq!(p.u64(id::NIA), Some(!0));
+    // The raw put sends what it is given; no ID is 65532 bytes long.
+    let mut buf = [0u8; 64];
+    let mut w = Writer::new(&mut buf).unwrap();
+    w.put(id::MSR, &[0xff; 8]).unwrap();
+    assert_eq!(Parsed::new(&buf).unwrap().u64(id::MSR), Some(!0));
+    let mut w = Writer::new(&mut buf).unwrap();
+    assert_eq!(w.put(id::CR, &vec![0; 65532]), Err(Errno::EINVAL));
 }
 
 #[test]
