@@ -40,7 +40,7 @@ def code_lines(text, rust=False):
 
 def functions(text):
     """Top-level function definitions of a kernel-style C file: {name: (body,
-    code lines)} (the body from the signature to the closing brace at column
+    code lines, signature)} (the body from the signature to the closing brace at column
     0), and the text outside them."""
     funcs, outside = {}, []
     lines = text.splitlines()
@@ -55,7 +55,7 @@ def functions(text):
                 j += 1
             body = "\n".join(lines[i:j + 1])
             if m:
-                funcs[m.group(1)] = (body, code_lines(head + "\n" + body))
+                funcs[m.group(1)] = (body, code_lines(head + "\n" + body), head)
             outside = outside[:-len(sig)]
             sig, i = [], j + 1
             continue
@@ -81,13 +81,8 @@ def compiled_out(text, glue):
         return {}
     stripped = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
     funcs, outside = functions(stripped)
-    uses = {f: set(IDENT.findall(b)) & funcs.keys() for f, (b, _) in funcs.items()}
-    globals_ = {f for f, (b, _) in funcs.items() if not re.search(r"\bstatic\b", b.split("{")[0])}
-    heads = {}
-    for f in funcs:
-        m = re.search(r"^(.*\b%s\s*\()" % f, stripped, re.M)
-        heads[f] = m.group(1) if m else ""
-    statics = {f for f in funcs if re.search(r"\bstatic\b", heads[f])}
+    uses = {f: set(IDENT.findall(b)) & funcs.keys() for f, (b, _, _) in funcs.items()}
+    statics = {f for f, (_, _, head) in funcs.items() if re.search(r"\bstatic\b", head)}
     # Prototypes name a function without using it.
     outside = re.sub(r"^\w[^=;{]*\([^;{]*\);", " ", outside, flags=re.M)
     roots = (funcs.keys() - statics) | (set(IDENT.findall(outside)) & funcs.keys())
