@@ -71,6 +71,14 @@ extern "C" {
         lpcr: c_ulong,
         tb: *mut u64,
     ) -> c_int;
+    pub(crate) fn kvmhv_rs_nestedv2_hard_disable(vcpu: *mut kvm_vcpu) -> bool;
+    pub(crate) fn kvmhv_rs_nestedv2_run(
+        vcpu: *mut kvm_vcpu,
+        trap: *mut c_int,
+        elem: *mut c_ulong,
+    ) -> c_long;
+    pub(crate) fn kvmhv_rs_nestedv2_default_compat() -> u32;
+    pub(crate) fn kvmhv_rs_nestedv2_after_exit(vcpu: *mut kvm_vcpu, tb: u64);
     pub(crate) fn kvmhv_rs_p9_vcpu_entry(
         vcpu: *mut kvm_vcpu,
         time_limit: u64,

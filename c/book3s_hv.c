@@ -192,6 +192,55 @@ int kvmhv_rs_p9_guest_entry_pseries(struct kvm_vcpu *vcpu, u64 time_limit,
 	return kvmhv_p9_guest_entry(vcpu, time_limit, lpcr, tb);
 }
 
+/*
+ * The nested-v2 entry's steps around what Rust does (the guest state
+ * buffers): kvmhv_vcpu_entry_nestedv2()'s MSR and lazy interrupt check,
+ * true if an interrupt came in and the entry must not happen ...
+ */
+bool kvmhv_rs_nestedv2_hard_disable(struct kvm_vcpu *vcpu)
+{
+	kvmppc_msr_hard_disable_set_facilities(vcpu, mfmsr());
+	return lazy_irq_pending();
+}
+
+/*
+ * ... H_GUEST_RUN_VCPU with the vcpu's run input buffer filled, timed as
+ * C times it; returns the hcall's status, the trap in @trap on success and
+ * the element the L0 refused in @elem ...
+ */
+long kvmhv_rs_nestedv2_run(struct kvm_vcpu *vcpu, int *trap,
+			   unsigned long *elem)
+{
+	long rc;
+
+	accumulate_time(vcpu, &vcpu->arch.in_guest);
+	rc = plpar_guest_run_vcpu(0, vcpu->kvm->arch.lpid, vcpu->vcpu_id,
+				  trap, elem);
+	if (rc == H_SUCCESS)
+		accumulate_time(vcpu, &vcpu->arch.guest_exit);
+	return rc;
+}
+
+/* The compatibility mode a vcpu whose userspace chose none is sent with. */
+u32 kvmhv_rs_nestedv2_default_compat(void)
+{
+	if (cpu_has_feature(CPU_FTR_P11_PVR))
+		return PVR_ARCH_31_P11;
+	if (cpu_has_feature(CPU_FTR_ARCH_31))
+		return PVR_ARCH_31;
+	if (cpu_has_feature(CPU_FTR_ARCH_300))
+		return PVR_ARCH_300;
+	return 0;
+}
+
+/* ... and after the output is read: the host decrementer, L2 counters. */
+void kvmhv_rs_nestedv2_after_exit(struct kvm_vcpu *vcpu, u64 tb)
+{
+	timer_rearm_host_dec(tb);
+	if (kvmhv_get_l2_counters_status())
+		do_trace_nested_cs_time(vcpu);
+}
+
 int kvmhv_rs_p9_vcpu_entry(struct kvm_vcpu *vcpu, u64 time_limit,
 			   unsigned long lpcr, u64 *tb)
 {

@@ -42,6 +42,11 @@ void kvmhv_rs_p9_leave_guest(struct kvm_vcpu *vcpu, int srcu_idx, int trap,
 			  unsigned long flags);
 int kvmhv_rs_p9_guest_entry_pseries(struct kvm_vcpu *vcpu, u64 time_limit,
 				 unsigned long lpcr, u64 *tb);
+bool kvmhv_rs_nestedv2_hard_disable(struct kvm_vcpu *vcpu);
+long kvmhv_rs_nestedv2_run(struct kvm_vcpu *vcpu, int *trap,
+			   unsigned long *elem);
+u32 kvmhv_rs_nestedv2_default_compat(void);
+void kvmhv_rs_nestedv2_after_exit(struct kvm_vcpu *vcpu, u64 tb);
 int kvmhv_rs_p9_vcpu_entry(struct kvm_vcpu *vcpu, u64 time_limit,
 			unsigned long lpcr, u64 *tb);
 void kvmhv_rs_cede(struct kvm_vcpu *vcpu);

@@ -451,8 +451,9 @@ pub(crate) struct PartTable {
 /// kvmppc_gs_parser`, `kvmppc_gse_parse`).
 pub(crate) struct Parsed<'a> {
     buf: &'a [u8],
-    /// The start of each ID's data in `buf`, by [`flatten`]ed ID.
-    at: [Option<u32>; ID_COUNT],
+    /// The start of each ID's data in `buf`, by [`flatten`]ed ID; 0 for
+    /// none (data never starts there: the header does).
+    at: [u32; ID_COUNT],
 }
 
 impl<'a> Parsed<'a> {
@@ -464,8 +465,11 @@ impl<'a> Parsed<'a> {
     pub(crate) fn new(buf: &'a [u8]) -> Result<Self, Errno> {
         let mut p = Parsed {
             buf,
-            at: [None; ID_COUNT],
+            at: [0; ID_COUNT],
         };
+        if u32::try_from(buf.len()).is_err() {
+            return Err(Errno::EINVAL);
+        }
         let nelems = match buf.get(..HEADER_LEN) {
             Some(h) => u32::from_be_bytes([h[0], h[1], h[2], h[3]]),
             None => return Err(Errno::EINVAL),
@@ -487,7 +491,7 @@ impl<'a> Parsed<'a> {
             // C files a number that is not an ID (with no data) under
             // BLANK's place; it is refused here.
             let slot = flatten(iden).ok_or(Errno::EINVAL)?;
-            p.at[slot] = Some((pos + ELEM_HEADER_LEN) as u32);
+            p.at[slot] = (pos + ELEM_HEADER_LEN) as u32;
             pos += ELEM_HEADER_LEN + len;
             n += 1;
         }
@@ -499,7 +503,10 @@ impl<'a> Parsed<'a> {
 
     /// The data of `iden`'s element, if the buffer has one.
     pub(crate) fn get(&self, iden: u16) -> Option<&'a [u8]> {
-        let start = self.at[flatten(iden)?]? as usize;
+        let start = match self.at[flatten(iden)?] {
+            0 => return None,
+            a => a as usize,
+        };
         self.buf.get(start..start + usize::from(size(iden)))
     }
 
@@ -531,7 +538,114 @@ impl<'a> Parsed<'a> {
         self.at
             .iter()
             .enumerate()
-            .filter(|(_, a)| a.is_some())
+            .filter(|(_, &a)| a != 0)
             .filter_map(|(bit, _)| unflatten(bit))
     }
+}
+
+/// Words in a map of every ID (`struct kvmppc_gs_bitmap`).
+pub(crate) const MAP_WORDS: usize = ID_COUNT.div_ceil(64);
+
+/// A set of IDs, one bit each at its [`flatten`]ed place (`struct
+/// kvmppc_gs_bitmap`: a vcpu's messages and its valid values).
+pub(crate) type Map = [u64; MAP_WORDS];
+
+/// Adds `iden` to `map` (`kvmppc_gsbm_set`); a number that is not an ID
+/// is not added.
+pub(crate) fn map_set(map: &mut Map, iden: u16) {
+    if let Some(bit) = flatten(iden) {
+        map[bit / 64] |= 1 << (bit % 64);
+    }
+}
+
+/// Empties `map` (`kvmppc_gsbm_zero`).
+pub(crate) fn map_zero(map: &mut Map) {
+    map.fill(0);
+}
+
+/// Whether `iden` is in `map` (`kvmppc_gsbm_test`).
+pub(crate) fn map_test(map: &Map, iden: u16) -> bool {
+    flatten(iden).is_some_and(|bit| map[bit / 64] & (1 << (bit % 64)) != 0)
+}
+
+/// The IDs in `map` as C's `kvmppc_gsbm_for_each` walks them: in map
+/// order, ending at the first ID 0 it meets, so a map holding
+/// [`id::BLANK`] yields nothing (C's maps never hold it: `kvmppc_gsbm_fill`
+/// leaves it out).
+pub(crate) fn map_ids(map: &Map) -> impl Iterator<Item = u16> + '_ {
+    (0..ID_COUNT)
+        .filter(move |&bit| map[bit / 64] & (1 << (bit % 64)) != 0)
+        .map_while(|bit| unflatten(bit).filter(|&iden| iden != id::BLANK))
+}
+
+/// A vcpu register's value in a guest state element.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Value {
+    /// A word ([`Type::Be32`]).
+    Word(u32),
+    /// A doubleword ([`Type::Be64`]).
+    Dword(u64),
+    /// A vector-scalar register's doublewords 0 and 1 ([`Type::Vec128`]).
+    Vsr(u64, u64),
+}
+
+/// A vcpu's registers as the nested-v2 vcpu messages see them: the fields
+/// behind each ID (`gs_msg_ops_vcpu_fill_info`, `gs_msg_ops_vcpu_refresh_info`).
+pub(crate) trait VcpuRegs {
+    /// The value sent for `iden`; `None` for an ID the vcpu message never
+    /// sends (the L0's own, the interrupt registers, the buffers).
+    fn get(&mut self, iden: u16) -> Option<Value>;
+    /// Takes `iden`'s value from the L0. Returns whether the vcpu message
+    /// keeps `iden` (its value is then valid in the vcpu), `false` for an ID
+    /// it ignores.
+    fn set(&mut self, iden: u16, v: Value) -> bool;
+}
+
+/// Appends to `w` the IDs of `map` that `regs` sends and that are
+/// guest-wide if `wide` (thread-wide if not), in map order, each with
+/// `regs`' value (`kvmppc_gsm_fill_info` for the vcpu and vcore messages).
+/// Stops at the first error.
+pub(crate) fn fill(
+    w: &mut Writer<'_>,
+    map: &Map,
+    wide: bool,
+    regs: &mut impl VcpuRegs,
+) -> Result<(), Errno> {
+    for iden in map_ids(map) {
+        if (flags(iden) & FLAG_WIDE != 0) != wide {
+            continue;
+        }
+        match regs.get(iden) {
+            Some(Value::Word(v)) => w.put_u32(iden, v)?,
+            Some(Value::Dword(v)) => w.put_u64(iden, v)?,
+            Some(Value::Vsr(dw0, dw1)) => w.put_vsr(iden, dw0, dw1)?,
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+/// Gives `regs` the value of each element of `p` it keeps, in map order,
+/// and returns the IDs it kept (`gs_msg_ops_vcpu_refresh_info`: they are
+/// the vcpu's valid values). As C's walk, stops at a [`id::BLANK`]
+/// element, which comes first.
+pub(crate) fn refresh(p: &Parsed<'_>, regs: &mut impl VcpuRegs) -> Map {
+    let mut valid = [0; MAP_WORDS];
+    for iden in p.ids() {
+        if iden == id::BLANK {
+            break;
+        }
+        let v = match ty(iden) {
+            Some(Type::Be32) => p.u32(iden).map(Value::Word),
+            Some(Type::Be64) => p.u64(iden).map(Value::Dword),
+            Some(Type::Vec128) => p.vsr(iden).map(|(a, b)| Value::Vsr(a, b)),
+            _ => None,
+        };
+        if let Some(v) = v {
+            if regs.set(iden, v) {
+                map_set(&mut valid, iden);
+            }
+        }
+    }
+    valid
 }

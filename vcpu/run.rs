@@ -30,6 +30,8 @@ const RESUME_FLAG_ARCH2: i32 = 1 << 3;
 /// `RESUME_GUEST`.
 pub(crate) const RESUME_GUEST: i32 = 0;
 const RESUME_GUEST_NV: i32 = RESUME_FLAG_NV;
+/// `RESUME_HOST`: back to userspace with the exit in `kvm_run`.
+pub(crate) const RESUME_HOST: i32 = 1 << 1;
 const RESUME_PAGE_FAULT: i32 = RESUME_GUEST | RESUME_FLAG_ARCH1;
 const RESUME_PASSTHROUGH: i32 = RESUME_GUEST | RESUME_FLAG_ARCH2;
 

@@ -149,8 +149,27 @@ pub(crate) trait P9Vcpu {
     /// the guest and restores interrupts and preemption. One call out of
     /// the module (`kvmhv_p9_leave_guest`).
     fn leave_guest(&mut self, in_guest: InGuest, trap: u32);
-    /// `kvmhv_p9_guest_entry` of a host that is itself a pseries guest.
+    /// `kvmhv_p9_guest_entry` of a host that is a guest of a nested API v1
+    /// hypervisor (`H_ENTER_NESTED`, in C).
     fn enter_pseries(&mut self, g: &InGuest, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32;
+    /// `kvmhv_is_nestedv2`: the host is a guest of a nested API v2
+    /// hypervisor.
+    fn nestedv2(&self) -> bool;
+    /// `kvmhv_vcpu_entry_nestedv2`: runs the vcpu through `H_GUEST_RUN_VCPU`
+    /// until an exit or `time_limit`. `tb` is the entry's timebase, updated
+    /// to the exit's. Returns the trap (0: an interrupt came in before the
+    /// entry), or why the vcpu did not run.
+    fn enter_nestedv2(
+        &mut self,
+        g: &InGuest,
+        time_limit: u64,
+        lpcr: u64,
+        tb: &mut u64,
+    ) -> Result<u32, EntryError>;
+    /// Reports an entry that failed: the L0's refusal as a
+    /// `KVM_EXIT_FAIL_ENTRY` with its status, this host's own failure as
+    /// an errno. Returns `vcpu->arch.ret`.
+    fn entry_failed(&mut self, e: EntryError) -> i32;
     /// `timer_get_next_tb`: when this CPU's next host timer event is due.
     fn next_timer(&self, g: &InGuest) -> u64;
     /// `vcpu_vpa_increment_dispatch`: the VPA's yield count, odd while the
@@ -305,10 +324,24 @@ fn enter_and_handle<V: P9Vcpu>(v: &mut V, time_limit: u64, lpcr: u64) {
     v.update_vpa_dispatch(tb);
     v.trace_guest(false);
     let g = enter_guest_state(v, claimed);
-    let trap = if v.on_pseries() {
-        v.enter_pseries(&g, time_limit, lpcr, &mut tb)
+    let entry = if !v.on_pseries() {
+        Ok(guest_entry(v, &g, time_limit, lpcr, &mut tb))
+    } else if v.nestedv2() {
+        nestedv2_entry(v, &g, time_limit, lpcr, &mut tb)
     } else {
-        guest_entry(v, &g, time_limit, lpcr, &mut tb)
+        Ok(v.enter_pseries(&g, time_limit, lpcr, &mut tb))
+    };
+    let trap = match entry {
+        Ok(trap) => trap,
+        Err(e) => {
+            // Nothing ran: no exit to handle, no cede to wait out.
+            v.leave_guest(g, 0);
+            v.trace_guest(true);
+            let r = v.entry_failed(e);
+            v.set_ret(r);
+            v.clear_ceded();
+            return;
+        }
     };
     v.leave_guest(g, trap);
 
@@ -355,16 +388,9 @@ pub(crate) fn guest_entry<V: P9Vcpu>(
     lpcr: u64,
     tb: &mut u64,
 ) -> u32 {
-    let next_timer = v.next_timer(g);
-    if *tb >= next_timer {
-        return TRAP_HV_DECREMENTER;
-    }
-    let time_limit = if next_timer < time_limit {
-        next_timer
-    } else if *tb >= time_limit {
-        return TRAP_NESTED_HV_DECREMENTER;
-    } else {
-        time_limit
+    let time_limit = match entry_limit(v.next_timer(g), time_limit, *tb) {
+        Ok(limit) => limit,
+        Err(trap) => return trap,
     };
 
     v.clear_ceded();
@@ -385,6 +411,60 @@ pub(crate) fn guest_entry<V: P9Vcpu>(
     }
     v.increment_dispatch();
     trap
+}
+
+/// When an entry at `tb` must end: `time_limit`, or the host's next
+/// timer event if that is sooner. The trap to return without entering if
+/// the timer is due already (`TRAP_HV_DECREMENTER`) or the limit has passed.
+fn entry_limit(next_timer: u64, time_limit: u64, tb: u64) -> Result<u64, u32> {
+    if tb >= next_timer {
+        Err(TRAP_HV_DECREMENTER)
+    } else if next_timer < time_limit {
+        Ok(next_timer)
+    } else if tb >= time_limit {
+        Err(TRAP_NESTED_HV_DECREMENTER)
+    } else {
+        Ok(time_limit)
+    }
+}
+
+/// Why a nested-v2 entry did not run the vcpu.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EntryError {
+    /// The L0 refused: `H_GUEST_RUN_VCPU`, or the `H_GUEST_SET_STATE` of
+    /// guest-wide values before it, failed with hcall status `rc`; for an
+    /// invalid element, `elem` is the one the L0 named.
+    Refused { rc: i64, elem: u64 },
+    /// This host could not build the run's input or read its output.
+    Host(Errno),
+}
+
+/// `kvmhv_p9_guest_entry` on a nested-v2 host: as on bare metal, a due
+/// host timer or a passed limit ends the entry before it starts; the L0
+/// runs the vcpu; an `H_CEDE` is handled at once (the vcpu's decrementer
+/// then wakes it, not a XIVE escalation: the L0 owns the interrupt
+/// controller).
+pub(crate) fn nestedv2_entry<V: P9Vcpu>(
+    v: &mut V,
+    g: &InGuest,
+    time_limit: u64,
+    lpcr: u64,
+    tb: &mut u64,
+) -> Result<u32, EntryError> {
+    let time_limit = match entry_limit(v.next_timer(g), time_limit, *tb) {
+        Ok(limit) => limit,
+        Err(trap) => return Ok(trap),
+    };
+    v.clear_ceded();
+    v.increment_dispatch();
+    let mut entry = v.enter_nestedv2(g, time_limit, lpcr, tb);
+    if entry == Ok(vector::SYSCALL) && v.gpr3() == H_CEDE {
+        v.cede();
+        v.set_gpr3(0);
+        entry = Ok(0);
+    }
+    v.increment_dispatch();
+    entry
 }
 
 /// `hcall_is_xics`.

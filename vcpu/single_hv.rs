@@ -8,7 +8,8 @@
 use super::hv::{GuestEntry, Hv};
 use super::interrupt::{self, vector, PendingInterrupts, Priority};
 use super::run::{self, HvVcpu};
-use super::single::{self, Claimed, InGuest, IrqsOff, P9Vcpu};
+use super::single::{self, Claimed, EntryError, InGuest, IrqsOff, P9Vcpu};
+use super::{gsb, nestedv2_hv};
 use crate::{c, errno::Errno, host, trace};
 use kernel::{bindings, ffi::c_int, prelude::*};
 
@@ -243,6 +244,55 @@ impl P9Vcpu for P9Entry<'_> {
         }
     }
 
+    fn nestedv2(&self) -> bool {
+        host::nestedv2()
+    }
+
+    fn enter_nestedv2(
+        &mut self,
+        _g: &InGuest,
+        time_limit: u64,
+        lpcr: u64,
+        tb: &mut u64,
+    ) -> Result<u32, EntryError> {
+        // SAFETY: `vcpu` is valid and in `KVM_RUN` on this thread (type
+        // invariant), on a nested-v2 host (this is called only there), and
+        // claimed by this CPU in guest state with preemption and interrupts
+        // off (`_g`). On POWER9 and later each vcpu has its own vcore.
+        unsafe { nestedv2_hv::enter(self.vcpu(), time_limit, lpcr, tb) }
+    }
+
+    fn entry_failed(&mut self, e: EntryError) -> i32 {
+        let vcpu = self.vcpu();
+        match e {
+            EntryError::Refused { rc, elem } => {
+                pr_err!(
+                    "kvm_hv_rs: vcpu {}: the hypervisor refused to run it: rc={} element={}\n",
+                    // SAFETY: `vcpu` is valid (type invariant).
+                    unsafe { (*vcpu).vcpu_id },
+                    rc,
+                    elem
+                );
+                // SAFETY: `vcpu` is valid and its `run` mapped while in
+                // KVM_RUN (type invariant); this thread owns both.
+                unsafe {
+                    let run = (*vcpu).run;
+                    (*run).exit_reason = bindings::KVM_EXIT_FAIL_ENTRY;
+                    (*run)
+                        .__bindgen_anon_1
+                        .fail_entry
+                        .hardware_entry_failure_reason = rc as u64;
+                    (*run).__bindgen_anon_1.fail_entry.cpu = self.pcpu as u32;
+                }
+                run::RESUME_HOST
+            }
+            EntryError::Host(e) => {
+                pr_err!("kvm_hv_rs: the nested-v2 run buffers failed: {:?}\n", e);
+                e.to_ret()
+            }
+        }
+    }
+
     fn next_timer(&self, _g: &InGuest) -> u64 {
         // `timer_get_next_tb()`, `__this_cpu_read(decrementers_next_tb)`,
         // in the module: this CPU's copy is at the variable's address plus
@@ -310,9 +360,14 @@ impl P9Vcpu for P9Entry<'_> {
     }
 
     fn set_gpr3(&mut self, r3: u64) {
-        // SAFETY: `vcpu` is valid (type invariant). On bare metal, the only
-        // caller, kvmppc_set_gpr() is this store.
-        unsafe { (*self.vcpu()).arch.regs.__bindgen_anon_1.user_regs.gpr[3] = r3 as usize };
+        let vcpu = self.vcpu();
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { (*vcpu).arch.regs.__bindgen_anon_1.user_regs.gpr[3] = r3 as usize };
+        if host::nestedv2() {
+            // kvmppc_set_gpr(): the L0 is sent r3 at the next entry.
+            // SAFETY: `vcpu` is valid, its nested-v2 state made with it.
+            unsafe { bindings::__kvmhv_nestedv2_mark_dirty(vcpu, gsb::id::gpr(3)) };
+        }
     }
 
     fn cede(&mut self) {
@@ -374,10 +429,16 @@ impl P9Vcpu for P9Entry<'_> {
     }
 
     fn gpr3(&self) -> u64 {
-        // SAFETY: `vcpu` is valid (type invariant). kvmppc_get_gpr() would
-        // first reload r3 from L0 under nested v2, whose guest exit path
-        // already reloads the hcall registers.
-        unsafe { (*self.vcpu()).arch.regs.__bindgen_anon_1.user_regs.gpr[3] as u64 }
+        let vcpu = self.vcpu();
+        if host::nestedv2() {
+            // kvmppc_get_gpr(): unless the exit's output had r3 (an hcall's
+            // does), ask the L0 for it.
+            // SAFETY: `vcpu` is valid, its nested-v2 state made with it.
+            let rc = unsafe { bindings::__kvmhv_nestedv2_cached_reload(vcpu, gsb::id::gpr(3)) };
+            kernel::warn_on!(rc < 0);
+        }
+        // SAFETY: `vcpu` is valid (type invariant).
+        unsafe { (*vcpu).arch.regs.__bindgen_anon_1.user_regs.gpr[3] as u64 }
     }
 
     fn dequeue_dec(&mut self) {

@@ -6,11 +6,10 @@
 use super::errno::Errno;
 use super::interrupt::vector;
 use super::interrupt::MSR_EE;
-use super::run::RESUME_GUEST;
+use super::run::{RESUME_GUEST, RESUME_HOST};
 use super::single::*;
 use std::collections::VecDeque;
 
-const RESUME_HOST: i32 = 2;
 const TRAP_HCALL: u32 = vector::SYSCALL;
 const TRAP_HDEC: u32 = 0x980;
 const LPCR: u64 = 0x0040_0000_0000_f00d;
@@ -76,6 +75,10 @@ struct Mock {
     xics_ret: i64,
     /// The vcpu is ceded when the guest exits (an H_CEDE handled by C).
     ceded_in_guest: bool,
+    nestedv2: bool,
+    /// The nested-v2 entry fails so.
+    entry_error: Option<EntryError>,
+    entry_failed: Option<EntryError>,
 }
 
 impl Mock {
@@ -213,6 +216,30 @@ impl P9Vcpu for Mock {
     fn enter_pseries(&mut self, _g: &InGuest, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32 {
         self.push("enter_pseries");
         self.run_guest(time_limit, lpcr, tb)
+    }
+    fn nestedv2(&self) -> bool {
+        self.nestedv2
+    }
+    fn enter_nestedv2(
+        &mut self,
+        _g: &InGuest,
+        time_limit: u64,
+        lpcr: u64,
+        tb: &mut u64,
+    ) -> Result<u32, EntryError> {
+        self.push("enter_nestedv2");
+        if let Some(e) = self.entry_error {
+            return Err(e);
+        }
+        Ok(self.run_guest(time_limit, lpcr, tb))
+    }
+    fn entry_failed(&mut self, e: EntryError) -> i32 {
+        self.push("entry_failed");
+        self.entry_failed = Some(e);
+        match e {
+            EntryError::Refused { .. } => RESUME_HOST,
+            EntryError::Host(e) => e.to_ret(),
+        }
     }
     fn next_timer(&self, _g: &InGuest) -> u64 {
         self.next_timer
@@ -825,4 +852,78 @@ fn a_nested_host_enters_through_c_whole() {
         ["state_enter", "enter_pseries", "enter", "state_exit"]
     );
     assert!(!s.contains(&"xive_push"));
+}
+
+fn nestedv2(e: Exit) -> Mock {
+    Mock {
+        on_pseries: true,
+        nestedv2: true,
+        radix: true,
+        ..Mock::ready(e)
+    }
+}
+
+#[test]
+fn nestedv2_enters_through_the_l0_not_the_v1_entry() {
+    let mut m = nestedv2(exit(TRAP_HCALL, RESUME_HOST));
+    run_single_vcpu(&mut m, !0, LPCR);
+    let steps = m.steps();
+    assert!(steps.contains(&"enter_nestedv2"));
+    assert!(!steps.contains(&"enter_pseries") && !steps.contains(&"in_guest"));
+    // No XIVE context to push on a pseries host: the L0 owns it.
+    assert!(!steps.contains(&"xive_push"));
+    // Dispatched around the run: the yield count is even again.
+    assert_eq!(m.yield_count, 2);
+    assert_eq!(m.trap_recorded, Some(TRAP_HCALL));
+}
+
+#[test]
+fn nestedv2_handles_h_cede_at_once() {
+    let mut m = nestedv2(Exit {
+        r3: H_CEDE,
+        ..exit(vector::SYSCALL, RESUME_GUEST)
+    });
+    m.wakes = VecDeque::from([true]);
+    run_single_vcpu(&mut m, !0, LPCR);
+    assert!(m.steps().contains(&"cede"));
+    assert_eq!(m.r3, Some(0));
+    // Handled: trap 0, no exit handler.
+    assert_eq!(m.trap_recorded, Some(0));
+    assert!(!m.steps().contains(&"handle_exit"));
+}
+
+#[test]
+fn nestedv2_entry_limits_as_on_bare_metal() {
+    // A host timer already due: no entry, the trap says why.
+    let mut m = nestedv2(exit(TRAP_HCALL, RESUME_HOST));
+    m.next_timer = m.now;
+    run_single_vcpu(&mut m, !0, LPCR);
+    assert!(!m.steps().contains(&"enter_nestedv2"));
+    assert_eq!(m.trap_recorded, Some(TRAP_HV_DECREMENTER));
+    // A timer before the limit shortens the run.
+    let mut m = nestedv2(exit(TRAP_HCALL, RESUME_HOST));
+    m.next_timer = 4000;
+    run_single_vcpu(&mut m, !0, LPCR);
+    assert_eq!(m.time_limit, Some(4000));
+}
+
+#[test]
+fn nestedv2_refusal_is_reported_not_handled_as_an_exit() {
+    let refused = EntryError::Refused { rc: -2, elem: 0 };
+    let mut m = nestedv2(exit(TRAP_HCALL, RESUME_GUEST));
+    m.entry_error = Some(refused);
+    m.ceded = true;
+    run_single_vcpu(&mut m, !0, LPCR);
+    assert_eq!(m.entry_failed, Some(refused));
+    assert_eq!(m.ret, RESUME_HOST);
+    assert!(!m.steps().contains(&"handle_exit"));
+    assert!(!m.ceded);
+    // Out of guest state and off the CPU, as after any entry.
+    assert!(!m.in_state && !m.claimed && !m.irqs_off);
+    assert_eq!(m.yield_count, 2);
+
+    let mut m = nestedv2(exit(TRAP_HCALL, RESUME_GUEST));
+    m.entry_error = Some(EntryError::Host(Errno::ENOMEM));
+    run_single_vcpu(&mut m, !0, LPCR);
+    assert_eq!(m.ret, Errno::ENOMEM.to_ret());
 }

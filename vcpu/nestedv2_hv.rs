@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The guest entry of a host that is itself a guest of a PAPR nested API v2
+//! hypervisor (a PowerVM LPAR, or QEMU's `cap-nested-papr`):
+//! `H_GUEST_RUN_VCPU` with the vcpu's state in guest state buffers
+//! (`kvmhv_vcpu_entry_nestedv2`, `kvmhv_nestedv2_flush_vcpu`,
+//! `kvmhv_nestedv2_parse_output`).
+//!
+//! The buffers and the vcpu's message maps are kvm-hv's (`struct
+//! kvmhv_nestedv2_io`, made at vcpu creation): its C accessors
+//! (`kvmppc_get_gpr()` and the rest) keep marking what they change and
+//! reloading what is not valid, so this entry reads and writes the same
+//! maps. What goes into the buffers and what is taken from them is
+//! `vcpu/gsb.rs`' pure code; [`Regs`] is where each ID's value lives in the
+//! vcpu.
+
+use super::gsb::{self, id, Map, Parsed, Value, VcpuRegs, Writer};
+use super::single::EntryError;
+use crate::c;
+use kernel::{bindings, prelude::*};
+
+// The map words are C's `DECLARE_BITMAP(…, KVMPPC_GSE_IDEN_COUNT)` (the
+// count itself, a macro bindgen cannot evaluate, is compared with C's on
+// the host: tests/host/src/gsb_tests.rs).
+const _: () = {
+    assert!(core::mem::size_of::<Map>() == core::mem::size_of::<bindings::kvmppc_gs_bitmap>());
+    assert!(gsb::FLAG_WIDE == bindings::KVMPPC_GS_FLAGS_WIDE as u64);
+};
+
+/// The vcpu's registers behind each guest state ID, as
+/// `gs_msg_ops_vcpu_fill_info` reads and `gs_msg_ops_vcpu_refresh_info`
+/// writes them.
+struct Regs<'a> {
+    arch: &'a mut bindings::kvm_vcpu_arch,
+    vc: &'a mut bindings::kvmppc_vcore,
+}
+
+/// A field of the vcpu that holds one ID's value.
+enum Field<'a> {
+    /// An integer register of whatever width the vcpu keeps it in.
+    Int(&'a mut dyn Reg),
+    /// An FPR's two doublewords (`fp.fpr[i]`).
+    Pair(&'a mut [u64; 2]),
+    /// A VMX register, in memory order.
+    Vec(&'a mut [u32; 4]),
+}
+
+/// An integer field: C's assignment to and from the element's value
+/// (zero-extended from a word, truncated to the field).
+trait Reg {
+    fn get(&self) -> u64;
+    fn set(&mut self, v: u64);
+}
+
+macro_rules! reg {
+    ($($t:ty),*) => {$(
+        impl Reg for $t {
+            fn get(&self) -> u64 {
+                *self as u64
+            }
+            fn set(&mut self, v: u64) {
+                *self = v as $t;
+            }
+        }
+    )*};
+}
+reg!(u32, u64, usize);
+
+impl Regs<'_> {
+    /// The field of a plain register ID: one both messages copy as it is.
+    fn field(&mut self, iden: u16) -> Option<Field<'_>> {
+        use Field::*;
+        let a = &mut *self.arch;
+        Some(match iden {
+            id::DSCR => Int(&mut a.dscr),
+            id::MMCRA => Int(&mut a.mmcra),
+            id::HFSCR => Int(&mut a.hfscr),
+            id::PURR => Int(&mut a.purr),
+            id::SPURR => Int(&mut a.spurr),
+            id::AMR => Int(&mut a.amr),
+            id::UAMOR => Int(&mut a.uamor),
+            id::SIAR => Int(&mut a.siar),
+            id::SDAR => Int(&mut a.sdar),
+            id::IAMR => Int(&mut a.iamr),
+            id::DAWR0 => Int(&mut a.dawr0),
+            id::DAWR1 => Int(&mut a.dawr1),
+            id::DAWRX0 => Int(&mut a.dawrx0),
+            id::DAWRX1 => Int(&mut a.dawrx1),
+            id::DEXCR => Int(&mut a.dexcr),
+            id::HASHKEYR => Int(&mut a.hashkeyr),
+            id::HASHPKEYR => Int(&mut a.hashpkeyr),
+            id::CIABR => Int(&mut a.ciabr),
+            id::WORT => Int(&mut a.wort),
+            id::PPR => Int(&mut a.ppr),
+            id::PSPB => Int(&mut a.pspb),
+            id::TAR => Int(&mut a.tar),
+            id::FSCR => Int(&mut a.fscr),
+            id::EBBHR => Int(&mut a.ebbhr),
+            id::EBBRR => Int(&mut a.ebbrr),
+            id::BESCR => Int(&mut a.bescr),
+            id::IC => Int(&mut a.ic),
+            id::CTRL => Int(&mut a.ctrl),
+            id::PIDR => Int(&mut a.pid),
+            id::VRSAVE => Int(&mut a.vrsave),
+            i if (id::mmcr(0)..=id::mmcr(3)).contains(&i) => {
+                Int(&mut a.mmcr[usize::from(i - id::mmcr(0))])
+            }
+            i if (id::sier(0)..=id::sier(2)).contains(&i) => {
+                Int(&mut a.sier[usize::from(i - id::sier(0))])
+            }
+            i if (id::pmc(0)..=id::pmc(5)).contains(&i) => {
+                Int(&mut a.pmc[usize::from(i - id::pmc(0))])
+            }
+            i if (id::gpr(0)..=id::gpr(31)).contains(&i) => {
+                // SAFETY: every member of pt_regs' union is plain integers
+                // laid over the same registers.
+                Int(unsafe {
+                    &mut a.regs.__bindgen_anon_1.user_regs.gpr[usize::from(i - id::gpr(0))]
+                })
+            }
+            // SAFETY (each of the five below): as for the GPRs.
+            id::CR => Int(unsafe { &mut a.regs.__bindgen_anon_1.user_regs.ccr }),
+            id::XER => Int(unsafe { &mut a.regs.__bindgen_anon_1.user_regs.xer }),
+            id::CTR => Int(unsafe { &mut a.regs.__bindgen_anon_1.user_regs.ctr }),
+            id::LR => Int(unsafe { &mut a.regs.__bindgen_anon_1.user_regs.link }),
+            id::NIA => Int(unsafe { &mut a.regs.__bindgen_anon_1.user_regs.nip }),
+            id::SRR0 => Int(&mut a.shregs.srr0),
+            id::SRR1 => Int(&mut a.shregs.srr1),
+            id::SPRG0 => Int(&mut a.shregs.sprg0),
+            id::SPRG1 => Int(&mut a.shregs.sprg1),
+            id::SPRG2 => Int(&mut a.shregs.sprg2),
+            id::SPRG3 => Int(&mut a.shregs.sprg3),
+            id::DAR => Int(&mut a.shregs.dar),
+            id::DSISR => Int(&mut a.shregs.dsisr),
+            id::MSR => Int(&mut a.shregs.msr),
+            id::VTB => Int(&mut self.vc.vtb),
+            id::DPDES => Int(&mut self.vc.dpdes),
+            id::LPCR => Int(&mut self.vc.lpcr),
+            id::TB_OFFSET => Int(&mut self.vc.tb_offset),
+            id::FPSCR => Int(&mut a.fp.fpscr),
+            i if (id::vsr(0)..=id::vsr(31)).contains(&i) => {
+                Pair(&mut a.fp.fpr[usize::from(i - id::vsr(0))])
+            }
+            #[cfg(CONFIG_VSX)]
+            id::VSCR => Int(&mut a.vr.vscr.u[3]),
+            #[cfg(CONFIG_VSX)]
+            i if (id::vsr(32)..=id::vsr(63)).contains(&i) => {
+                Vec(&mut a.vr.vr[usize::from(i - id::vsr(32))].u)
+            }
+            _ => return None,
+        })
+    }
+}
+
+impl VcpuRegs for Regs<'_> {
+    fn get(&mut self, iden: u16) -> Option<Value> {
+        match iden {
+            id::AMOR => Some(Value::Dword(!0)),
+            id::DEC_EXPIRY_TB => Some(Value::Dword(
+                self.arch
+                    .dec_expires
+                    .get()
+                    .wrapping_sub(self.vc.tb_offset.get()),
+            )),
+            id::LOGICAL_PVR => Some(Value::Word(match self.vc.arch_compat.get() as u32 {
+                // None chosen: the host CPU's, as C sends (0 would make
+                // the L0 fail the entry).
+                // SAFETY: reads the boot CPU's features, set at boot.
+                0 => unsafe { c::kvmhv_rs_nestedv2_default_compat() },
+                c => c,
+            })),
+            _ => {
+                let ty = gsb::ty(iden)?;
+                let (dw0, dw1) = match self.field(iden)? {
+                    Field::Int(f) => (f.get(), 0),
+                    Field::Pair(f) => (f[0], f[1]),
+                    Field::Vec(f) => (
+                        u64::from(f[0]) | u64::from(f[1]) << 32,
+                        u64::from(f[2]) | u64::from(f[3]) << 32,
+                    ),
+                };
+                Some(match ty {
+                    gsb::Type::Be32 => Value::Word(dw0 as u32),
+                    gsb::Type::Vec128 => Value::Vsr(dw0, dw1),
+                    _ => Value::Dword(dw0),
+                })
+            }
+        }
+    }
+
+    fn set(&mut self, iden: u16, v: Value) -> bool {
+        let (dw0, dw1) = match v {
+            Value::Word(w) => (u64::from(w), 0),
+            Value::Dword(d) => (d, 0),
+            Value::Vsr(a, b) => (a, b),
+        };
+        match iden {
+            id::AMOR => {}
+            id::DEC_EXPIRY_TB => {
+                let tb_offset = self.vc.tb_offset.get();
+                self.arch.dec_expires.set(dw0.wrapping_add(tb_offset))
+            }
+            id::LOGICAL_PVR => self.vc.arch_compat.set(dw0),
+            id::HDAR => self.arch.fault_dar.set(dw0),
+            id::HDSISR => self.arch.fault_dsisr.set(dw0),
+            id::ASDR => self.arch.fault_gpa.set(dw0),
+            id::HEIR => self.arch.emul_inst.set(dw0),
+            _ => match self.field(iden) {
+                Some(Field::Int(f)) => f.set(dw0),
+                Some(Field::Pair(f)) => *f = [dw0, dw1],
+                Some(Field::Vec(f)) => {
+                    *f = [
+                        dw0 as u32,
+                        (dw0 >> 32) as u32,
+                        dw1 as u32,
+                        (dw1 >> 32) as u32,
+                    ]
+                }
+                None => return false,
+            },
+        }
+        true
+    }
+}
+
+/// A guest state buffer of kvm-hv's (`struct kvmppc_gs_buff`) as bytes.
+///
+/// # Safety
+///
+/// `gsb` is valid, and its `hdr` is `capacity` bytes that nothing else
+/// uses for `'a`.
+unsafe fn bytes<'a>(gsb: *mut bindings::kvmppc_gs_buff) -> &'a mut [u8] {
+    // SAFETY: the caller's.
+    unsafe { core::slice::from_raw_parts_mut((*gsb).hdr.cast::<u8>(), (*gsb).capacity) }
+}
+
+/// Enters `vcpu` through `H_GUEST_RUN_VCPU` until `time_limit` (host
+/// timebase) with `lpcr`; on return `tb` is the exit's timebase. Returns
+/// the trap, or 0 when an interrupt came in before the entry.
+///
+/// # Safety
+///
+/// `vcpu` is a valid vcpu of this module's, on a nested-v2 host (its
+/// `nestedv2_io` made by kvmhv_nestedv2_vcpu_create()), in `KVM_RUN` on this
+/// thread, which has claimed it on this CPU in guest state with preemption
+/// and interrupts off. Its vcore is its own (one vcpu per vcore on POWER9
+/// and later), which nothing else reads or writes while it runs.
+pub(super) unsafe fn enter(
+    vcpu: *mut bindings::kvm_vcpu,
+    time_limit: u64,
+    lpcr: u64,
+    tb: &mut u64,
+) -> Result<u32, EntryError> {
+    // SAFETY: `vcpu` is valid and this thread's for the entry (the
+    // caller's); the vcore is a separate allocation, only this entry's.
+    let (arch, vc) = unsafe { (&mut (*vcpu).arch, &mut *(*vcpu).arch.vcore) };
+    let io = &mut arch.nestedv2_io;
+    let (input, output) = (io.vcpu_run_input, io.vcpu_run_output);
+    let (vmsg, wmsg) = (io.vcpu_message, io.vcore_message);
+    // SAFETY: both messages are made with the vcpu and live as long as it;
+    // only its run and its accessors, on this thread, use them.
+    let (vmsg, wmsg) = unsafe { (&mut *vmsg, &mut *wmsg) };
+
+    if arch.doorbell_request != 0 {
+        arch.doorbell_request = 0;
+        // kvmppc_set_dpdes(vcpu, 1): the L0 keeps the doorbell.
+        vc.dpdes = 1;
+        for map in [
+            &mut vmsg.bitmap.bitmap,
+            &mut wmsg.bitmap.bitmap,
+            &mut io.valids.bitmap,
+        ] {
+            gsb::map_set(as_map(map), id::DPDES);
+        }
+    }
+
+    // SAFETY: `vcpu` is valid, interrupts are off (the caller's).
+    if unsafe { c::kvmhv_rs_nestedv2_hard_disable(vcpu) } {
+        return Ok(0);
+    }
+
+    let mut regs = Regs { arch, vc };
+    // kvmhv_nestedv2_flush_vcpu(): guest-wide values first, by
+    // H_GUEST_SET_STATE, then the thread's into the run's input.
+    {
+        // SAFETY: `input` is the vcpu's run input buffer (as the messages),
+        // used only by this thread.
+        let mut w = Writer::new(unsafe { bytes(input) }).map_err(EntryError::Host)?;
+        gsb::fill(&mut w, as_map(&mut wmsg.bitmap.bitmap), true, &mut regs)
+            .map_err(EntryError::Host)?;
+        let len = w.len();
+        // SAFETY: as above; `w` is done with the bytes.
+        unsafe { (*input).len = len };
+        // SAFETY: `input` is a valid buffer of `len` bytes.
+        let rc = unsafe { bindings::kvmppc_gsb_send(input, wmsg.flags) };
+        if rc != 0 {
+            pr_err!(
+                "kvm_hv_rs: H_GUEST_SET_STATE of guest-wide values failed, rc={}\n",
+                rc
+            );
+            return Err(EntryError::Refused {
+                rc: rc.into(),
+                elem: 0,
+            });
+        }
+    }
+    {
+        // SAFETY: as above.
+        let mut w = Writer::new(unsafe { bytes(input) }).map_err(EntryError::Host)?;
+        gsb::fill(&mut w, as_map(&mut vmsg.bitmap.bitmap), false, &mut regs)
+            .and_then(|()| w.put_u64(id::HDEC_EXPIRY_TB, time_limit))
+            .and_then(|()| w.put_u64(id::LPCR, lpcr))
+            .map_err(EntryError::Host)?;
+        let len = w.len();
+        // SAFETY: as above.
+        unsafe { (*input).len = len };
+    }
+
+    let (mut trap, mut elem) = (0, 0);
+    // SAFETY: `vcpu` is valid, claimed and in guest state with interrupts
+    // hard-disabled; its run input holds the state to run with.
+    let rc = unsafe { c::kvmhv_rs_nestedv2_run(vcpu, &mut trap, &mut elem) };
+    if rc != bindings::H_SUCCESS as isize {
+        return Err(EntryError::Refused {
+            rc: rc as i64,
+            elem: elem as u64,
+        });
+    }
+    *tb = crate::host::timebase();
+
+    gsb::map_zero(as_map(&mut vmsg.bitmap.bitmap));
+    gsb::map_zero(as_map(&mut wmsg.bitmap.bitmap));
+    // kvmhv_nestedv2_parse_output(): what the exit did not report is not
+    // left from the last one.
+    regs.arch.fault_dar = 0;
+    regs.arch.fault_dsisr = 0;
+    regs.arch.fault_gpa = 0;
+    regs.arch.emul_inst = bindings::KVM_INST_FETCH_FAILED as u64;
+    // SAFETY: `output` is the vcpu's run output buffer, which the L0 has
+    // just filled and only this thread reads.
+    let out = unsafe { bytes(output) };
+    let parsed = Parsed::new(out).map_err(EntryError::Host)?;
+    let valid = gsb::refresh(&parsed, &mut regs);
+    regs.arch.nestedv2_io.valids.bitmap = valid.map(|w| w as _);
+
+    // SAFETY: `vcpu` is valid; `tb` is now.
+    unsafe { c::kvmhv_rs_nestedv2_after_exit(vcpu, *tb) };
+    Ok(trap as u32)
+}
+
+/// A C bitmap of every ID as a [`Map`].
+fn as_map(words: &mut [kernel::ffi::c_ulong; gsb::MAP_WORDS]) -> &mut Map {
+    // SAFETY: `c_ulong` is `u64` on the 64-bit kernels this builds for
+    // (const-asserted with the sizes above); same length and alignment.
+    unsafe { &mut *(words as *mut [kernel::ffi::c_ulong; gsb::MAP_WORDS]).cast::<Map>() }
+}
