@@ -77,6 +77,15 @@ extern "C" {
         trap: *mut c_int,
         elem: *mut c_ulong,
     ) -> c_long;
+    pub(crate) fn kvmhv_rs_nestedv2_check_fill(
+        vcpu: *mut kvm_vcpu,
+        wide: bool,
+        time_limit: u64,
+        lpcr: c_ulong,
+        buf: *const u8,
+        len: usize,
+    ) -> c_long;
+    pub(crate) fn kvmhv_rs_nestedv2_check_output(vcpu: *mut kvm_vcpu) -> c_long;
     pub(crate) fn kvmhv_rs_nestedv2_default_compat() -> u32;
     pub(crate) fn kvmhv_rs_nestedv2_after_exit(vcpu: *mut kvm_vcpu, tb: u64);
     pub(crate) fn kvmhv_rs_p9_vcpu_entry(

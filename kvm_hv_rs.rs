@@ -24,6 +24,12 @@ module! {
     authors: ["kvm_hv_rs developers"],
     description: "KVM on Book3S (POWER8 and later) in hypervisor mode, run path in Rust",
     license: "GPL",
+    params: {
+        nestedv2_check: bool {
+            default: false,
+            description: "On a nested-v2 host, compare every guest state buffer with kvm-hv's C encoding (tests)",
+        },
+    },
 }
 
 struct KvmHvRs {
@@ -33,6 +39,8 @@ struct KvmHvRs {
     /// debugfs `kvm_hv_rs/hpt_alloc`: HPTs allocated from CMA and the buddy
     /// allocator.
     _hpt_file: Pin<KBox<debugfs::File<()>>>,
+    /// debugfs `kvm_hv_rs/nestedv2_check`: the nested-v2 checks' counts.
+    _check_file: Pin<KBox<debugfs::File<()>>>,
     _debugfs: debugfs::Dir,
 }
 
@@ -50,10 +58,16 @@ impl kernel::Module for KvmHvRs {
             dir.read_callback_file(c"hpt_alloc", (), &hpt::describe_allocations),
             GFP_KERNEL,
         )?;
+        vcpu::set_nestedv2_check(module_parameters::nestedv2_check.value());
+        let check_file = KBox::pin_init(
+            dir.read_callback_file(c"nestedv2_check", (), &vcpu::describe_nestedv2_check),
+            GFP_KERNEL,
+        )?;
         pr_info!("HV KVM registered: vcpu_run, inject_interrupt and arch_vm_ioctl in Rust\n");
         Ok(Self {
             _ops_file: ops_file,
             _hpt_file: hpt_file,
+            _check_file: check_file,
             _debugfs: dir,
         })
     }

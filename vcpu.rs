@@ -18,9 +18,9 @@
 mod gsb;
 mod hv;
 pub(crate) mod interrupt;
+mod nestedv2_hv;
 pub(crate) mod run;
 pub(crate) mod single;
-mod nestedv2_hv;
 mod single_hv;
 pub(crate) mod vcore;
 mod vcore_hv;
@@ -94,4 +94,17 @@ pub(crate) unsafe extern "C" fn inject_interrupt(
     let mut hv = unsafe { Hv::from_raw(vcpu, entry()) };
     // Vectors are the small non-negative BOOK3S_INTERRUPT_* constants.
     hv.inject(vec as u32, srr1_flags);
+}
+
+/// Turns the nested-v2 entry's comparison with kvm-hv's C on or off.
+pub(crate) fn set_nestedv2_check(on: bool) {
+    nestedv2_hv::CHECK.store(on, core::sync::atomic::Ordering::Relaxed);
+}
+
+/// debugfs `kvm_hv_rs/nestedv2_check`.
+pub(crate) fn describe_nestedv2_check(
+    d: &(),
+    f: &mut core::fmt::Formatter<'_>,
+) -> core::fmt::Result {
+    nestedv2_hv::describe_check(d, f)
 }

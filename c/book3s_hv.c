@@ -221,6 +221,141 @@ long kvmhv_rs_nestedv2_run(struct kvm_vcpu *vcpu, int *trap,
 	return rc;
 }
 
+/*
+ * kvm_hv_rs's nested-v2 check (module parameter nestedv2_check): kvm-hv's
+ * own C encodes the same vcpu state as Rust just did, and reads the same
+ * output, so that the two can be compared at every entry of every test.
+ *
+ * kvmhv_rs_nestedv2_check_fill() builds what kvmhv_nestedv2_flush_vcpu()
+ * would put in the run input for the guest-wide (@wide) or the thread's
+ * values (the latter with @time_limit and @lpcr after them, as
+ * kvmhv_vcpu_entry_nestedv2()) and compares it with Rust's @buf of @len
+ * bytes. Returns 0 if they are the same, 1 + the first offset where they
+ * differ, or a negative errno. Interrupts are off: the scratch buffer is
+ * allocated atomically (kvmppc_gsb_new() would sleep).
+ */
+long kvmhv_rs_nestedv2_check_fill(struct kvm_vcpu *vcpu, bool wide,
+				  u64 time_limit, unsigned long lpcr,
+				  const u8 *buf, size_t len)
+{
+	struct kvmhv_nestedv2_io *io = &vcpu->arch.nestedv2_io;
+	struct kvmppc_gs_buff c = {
+		.capacity = io->vcpu_run_input->capacity,
+		.len = sizeof(struct kvmppc_gs_header),
+	};
+	const u8 *cbuf;
+	long ret;
+	size_t i;
+
+	c.hdr = kzalloc(c.capacity, GFP_ATOMIC);
+	if (!c.hdr)
+		return -ENOMEM;
+	ret = kvmppc_gsm_fill_info(wide ? io->vcore_message : io->vcpu_message,
+				   &c);
+	if (!ret && !wide)
+		ret = kvmppc_gse_put_u64(&c, KVMPPC_GSID_HDEC_EXPIRY_TB,
+					 time_limit);
+	if (!ret && !wide)
+		ret = kvmppc_gse_put_u64(&c, KVMPPC_GSID_LPCR, lpcr);
+	if (ret)
+		goto out;
+	cbuf = (const u8 *)c.hdr;
+	for (i = 0; i < min(len, c.len); i++)
+		if (buf[i] != cbuf[i])
+			break;
+	if (i < len || i < c.len)
+		ret = 1 + i;
+out:
+	kfree(c.hdr);
+	return ret;
+}
+
+/*
+ * ... and after Rust has read the run output into the vcpu: each element
+ * the output holds is compared with the vcpu's value as C's fill encodes
+ * it (the bits the L1 may not set masked out of both), and the interrupt
+ * registers, which C's fill never sends, with the fields C's refresh sets.
+ * Returns the ID of the first element that differs, 0 if none, or a
+ * negative errno.
+ */
+long kvmhv_rs_nestedv2_check_output(struct kvm_vcpu *vcpu)
+{
+	struct kvmhv_nestedv2_io *io = &vcpu->arch.nestedv2_io;
+	struct kvmppc_gs_buff c = {
+		.capacity = io->vcpu_run_input->capacity,
+		.len = sizeof(struct kvmppc_gs_header),
+	};
+	struct kvmppc_gs_parser *out, *mine;
+	struct kvmppc_gs_msg msg;
+	struct kvmppc_gs_elem *e, *m;
+	long ret;
+	u16 iden;
+
+	out = kzalloc(sizeof(*out), GFP_ATOMIC);
+	mine = kzalloc(sizeof(*mine), GFP_ATOMIC);
+	c.hdr = kzalloc(c.capacity, GFP_ATOMIC);
+	ret = -ENOMEM;
+	if (!out || !mine || !c.hdr)
+		goto out;
+	ret = kvmppc_gse_parse(out, io->vcpu_run_output);
+	if (ret)
+		goto out;
+	for (int wide = 0; wide < 2 && !ret; wide++) {
+		kvmppc_gsm_init(&msg, io->vcpu_message->ops, vcpu,
+				wide ? KVMPPC_GS_FLAGS_WIDE : 0);
+		kvmppc_gsp_for_each(out, iden, e)
+			kvmppc_gsm_include(&msg, iden);
+		ret = kvmppc_gsm_fill_info(&msg, &c);
+	}
+	if (ret)
+		goto out;
+	ret = kvmppc_gse_parse(mine, &c);
+	if (ret)
+		goto out;
+	kvmppc_gsp_for_each(out, iden, e) {
+		u64 want, got;
+
+		switch (iden) {
+		case KVMPPC_GSID_HDAR:
+			ret = vcpu->arch.fault_dar != kvmppc_gse_get_u64(e);
+			break;
+		case KVMPPC_GSID_ASDR:
+			ret = vcpu->arch.fault_gpa != kvmppc_gse_get_u64(e);
+			break;
+		case KVMPPC_GSID_HDSISR:
+			ret = vcpu->arch.fault_dsisr != kvmppc_gse_get_u32(e);
+			break;
+		case KVMPPC_GSID_HEIR:
+			ret = vcpu->arch.emul_inst != kvmppc_gse_get_u32(e);
+			break;
+		case KVMPPC_GSID_AMOR:
+			break;
+		default:
+			m = kvmppc_gsp_lookup(mine, iden);
+			if (!m)
+				break;
+			if (kvmppc_gse_len(e) != sizeof(u64)) {
+				ret = memcmp(kvmppc_gse_data(e),
+					     kvmppc_gse_data(m),
+					     kvmppc_gse_len(e)) != 0;
+				break;
+			}
+			want = kvmppc_gse_get_u64(e) & kvmppc_gsid_mask(iden);
+			got = kvmppc_gse_get_u64(m);
+			ret = want != got;
+		}
+		if (ret) {
+			ret = iden;
+			break;
+		}
+	}
+out:
+	kfree(c.hdr);
+	kfree(mine);
+	kfree(out);
+	return ret;
+}
+
 /* The compatibility mode a vcpu whose userspace chose none is sent with. */
 u32 kvmhv_rs_nestedv2_default_compat(void)
 {

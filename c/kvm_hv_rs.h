@@ -45,6 +45,10 @@ int kvmhv_rs_p9_guest_entry_pseries(struct kvm_vcpu *vcpu, u64 time_limit,
 bool kvmhv_rs_nestedv2_hard_disable(struct kvm_vcpu *vcpu);
 long kvmhv_rs_nestedv2_run(struct kvm_vcpu *vcpu, int *trap,
 			   unsigned long *elem);
+long kvmhv_rs_nestedv2_check_fill(struct kvm_vcpu *vcpu, bool wide,
+				  u64 time_limit, unsigned long lpcr,
+				  const u8 *buf, size_t len);
+long kvmhv_rs_nestedv2_check_output(struct kvm_vcpu *vcpu);
 u32 kvmhv_rs_nestedv2_default_compat(void);
 void kvmhv_rs_nestedv2_after_exit(struct kvm_vcpu *vcpu, u64 tb);
 int kvmhv_rs_p9_vcpu_entry(struct kvm_vcpu *vcpu, u64 time_limit,

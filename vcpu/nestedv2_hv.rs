@@ -17,6 +17,7 @@
 use super::gsb::{self, id, Map, Parsed, Value, VcpuRegs, Writer};
 use super::single::EntryError;
 use crate::c;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use kernel::{bindings, prelude::*};
 
 // The map words are C's `DECLARE_BITMAP(…, KVMPPC_GSE_IDEN_COUNT)` (the
@@ -234,6 +235,56 @@ unsafe fn bytes<'a>(gsb: *mut bindings::kvmppc_gs_buff) -> &'a mut [u8] {
     unsafe { core::slice::from_raw_parts_mut((*gsb).hdr.cast::<u8>(), (*gsb).capacity) }
 }
 
+/// Whether each entry is checked against kvm-hv's C (module parameter
+/// `nestedv2_check`), and what the checks found.
+pub(crate) static CHECK: AtomicBool = AtomicBool::new(false);
+static CHECKED: AtomicU64 = AtomicU64::new(0);
+static DIFFERED: AtomicU64 = AtomicU64::new(0);
+
+/// debugfs `kvm_hv_rs/nestedv2_check`: the counts.
+pub(crate) fn describe_check(_: &(), f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+    writeln!(
+        f,
+        "enabled {} checked {} differed {}",
+        CHECK.load(Relaxed) as u8,
+        CHECKED.load(Relaxed),
+        DIFFERED.load(Relaxed)
+    )
+}
+
+/// Counts one check's result `r` (C's: 0 when the same), and says what
+/// differed.
+fn checked(what: &str, r: kernel::ffi::c_long) {
+    CHECKED.fetch_add(1, Relaxed);
+    if r != 0 {
+        DIFFERED.fetch_add(1, Relaxed);
+        pr_err!(
+            "kvm_hv_rs: nestedv2 check: {} differs from kvm-hv's C ({:#x})\n",
+            what,
+            r
+        );
+    }
+}
+
+impl Regs<'_> {
+    /// The registers of `vcpu`.
+    ///
+    /// # Safety
+    ///
+    /// `vcpu` is valid, in `KVM_RUN` on this thread, and nothing else
+    /// reads or writes its `arch` or its vcore while the result lives (so
+    /// no C is called with `vcpu` meanwhile).
+    unsafe fn of<'a>(vcpu: *mut bindings::kvm_vcpu) -> Regs<'a> {
+        // SAFETY: the caller's; the vcore is a separate allocation.
+        unsafe {
+            Regs {
+                arch: &mut (*vcpu).arch,
+                vc: &mut *(*vcpu).arch.vcore,
+            }
+        }
+    }
+}
+
 /// Enters `vcpu` through `H_GUEST_RUN_VCPU` until `time_limit` (host
 /// timebase) with `lpcr`; on return `tb` is the exit's timebase. Returns
 /// the trap, or 0 when an interrupt came in before the entry.
@@ -251,26 +302,25 @@ pub(super) unsafe fn enter(
     lpcr: u64,
     tb: &mut u64,
 ) -> Result<u32, EntryError> {
-    // SAFETY: `vcpu` is valid and this thread's for the entry (the
-    // caller's); the vcore is a separate allocation, only this entry's.
-    let (arch, vc) = unsafe { (&mut (*vcpu).arch, &mut *(*vcpu).arch.vcore) };
-    let io = &mut arch.nestedv2_io;
+    let check = CHECK.load(Relaxed);
+    // SAFETY: `vcpu` is valid (the caller's); its io's pointers are set at
+    // vcpu creation and not changed after.
+    let io = unsafe { &(*vcpu).arch.nestedv2_io };
     let (input, output) = (io.vcpu_run_input, io.vcpu_run_output);
     let (vmsg, wmsg) = (io.vcpu_message, io.vcore_message);
-    // SAFETY: both messages are made with the vcpu and live as long as it;
-    // only its run and its accessors, on this thread, use them.
-    let (vmsg, wmsg) = unsafe { (&mut *vmsg, &mut *wmsg) };
 
-    if arch.doorbell_request != 0 {
-        arch.doorbell_request = 0;
-        // kvmppc_set_dpdes(vcpu, 1): the L0 keeps the doorbell.
-        vc.dpdes = 1;
-        for map in [
-            &mut vmsg.bitmap.bitmap,
-            &mut wmsg.bitmap.bitmap,
-            &mut io.valids.bitmap,
-        ] {
-            gsb::map_set(as_map(map), id::DPDES);
+    // SAFETY: `vcpu` is this thread's (the caller's); the two messages are
+    // made with the vcpu, live as long as it, and only its run and its
+    // accessors, on this thread, use them. No C runs in this block.
+    unsafe {
+        let regs = Regs::of(vcpu);
+        if regs.arch.doorbell_request != 0 {
+            regs.arch.doorbell_request = 0;
+            // kvmppc_set_dpdes(vcpu, 1): the L0 keeps the doorbell.
+            regs.vc.dpdes = 1;
+            gsb::map_set(as_map(&mut (*vmsg).bitmap.bitmap), id::DPDES);
+            gsb::map_set(as_map(&mut (*wmsg).bitmap.bitmap), id::DPDES);
+            gsb::map_set(as_map(&mut regs.arch.nestedv2_io.valids.bitmap), id::DPDES);
         }
     }
 
@@ -279,41 +329,63 @@ pub(super) unsafe fn enter(
         return Ok(0);
     }
 
-    let mut regs = Regs { arch, vc };
     // kvmhv_nestedv2_flush_vcpu(): guest-wide values first, by
-    // H_GUEST_SET_STATE, then the thread's into the run's input.
-    {
-        // SAFETY: `input` is the vcpu's run input buffer (as the messages),
-        // used only by this thread.
-        let mut w = Writer::new(unsafe { bytes(input) }).map_err(EntryError::Host)?;
-        gsb::fill(&mut w, as_map(&mut wmsg.bitmap.bitmap), true, &mut regs)
-            .map_err(EntryError::Host)?;
-        let len = w.len();
-        // SAFETY: as above; `w` is done with the bytes.
+    // H_GUEST_SET_STATE, then the thread's into the run's input. For each,
+    // `input`'s bytes are used only inside the block that fills them.
+    for wide in [true, false] {
+        let len = {
+            // SAFETY: as above; `input` is the vcpu's run input buffer, its
+            // bytes only this thread's.
+            let (mut regs, map, bytes) = unsafe {
+                (
+                    Regs::of(vcpu),
+                    as_map(&mut (*if wide { wmsg } else { vmsg }).bitmap.bitmap),
+                    bytes(input),
+                )
+            };
+            let mut w = Writer::new(bytes).map_err(EntryError::Host)?;
+            gsb::fill(&mut w, map, wide, &mut regs).map_err(EntryError::Host)?;
+            if !wide {
+                w.put_u64(id::HDEC_EXPIRY_TB, time_limit)
+                    .and_then(|()| w.put_u64(id::LPCR, lpcr))
+                    .map_err(EntryError::Host)?;
+            }
+            w.len()
+        };
+        // SAFETY: `input` is valid; the bytes are no longer borrowed.
         unsafe { (*input).len = len };
-        // SAFETY: `input` is a valid buffer of `len` bytes.
-        let rc = unsafe { bindings::kvmppc_gsb_send(input, wmsg.flags) };
-        if rc != 0 {
-            pr_err!(
-                "kvm_hv_rs: H_GUEST_SET_STATE of guest-wide values failed, rc={}\n",
-                rc
+        if check {
+            // SAFETY: `vcpu` is valid and in the state the fill read;
+            // `input` holds `len` bytes.
+            let r = unsafe {
+                c::kvmhv_rs_nestedv2_check_fill(
+                    vcpu,
+                    wide,
+                    time_limit,
+                    lpcr as usize,
+                    (*input).hdr.cast::<u8>(),
+                    len,
+                )
+            };
+            checked(
+                if wide {
+                    "guest-wide input"
+                } else {
+                    "run input"
+                },
+                r,
             );
-            return Err(EntryError::Refused {
-                rc: rc.into(),
-                elem: 0,
-            });
         }
-    }
-    {
-        // SAFETY: as above.
-        let mut w = Writer::new(unsafe { bytes(input) }).map_err(EntryError::Host)?;
-        gsb::fill(&mut w, as_map(&mut vmsg.bitmap.bitmap), false, &mut regs)
-            .and_then(|()| w.put_u64(id::HDEC_EXPIRY_TB, time_limit))
-            .and_then(|()| w.put_u64(id::LPCR, lpcr))
-            .map_err(EntryError::Host)?;
-        let len = w.len();
-        // SAFETY: as above.
-        unsafe { (*input).len = len };
+        if wide {
+            // SAFETY: `input` is a valid buffer of `len` bytes.
+            let rc = unsafe { bindings::kvmppc_gsb_send(input, (*wmsg).flags) };
+            if rc != 0 {
+                return Err(EntryError::Refused {
+                    rc: rc.into(),
+                    elem: 0,
+                });
+            }
+        }
     }
 
     let (mut trap, mut elem) = (0, 0);
@@ -328,20 +400,28 @@ pub(super) unsafe fn enter(
     }
     *tb = crate::host::timebase();
 
-    gsb::map_zero(as_map(&mut vmsg.bitmap.bitmap));
-    gsb::map_zero(as_map(&mut wmsg.bitmap.bitmap));
-    // kvmhv_nestedv2_parse_output(): what the exit did not report is not
-    // left from the last one.
-    regs.arch.fault_dar = 0;
-    regs.arch.fault_dsisr = 0;
-    regs.arch.fault_gpa = 0;
-    regs.arch.emul_inst = bindings::KVM_INST_FETCH_FAILED as u64;
-    // SAFETY: `output` is the vcpu's run output buffer, which the L0 has
-    // just filled and only this thread reads.
-    let out = unsafe { bytes(output) };
-    let parsed = Parsed::new(out).map_err(EntryError::Host)?;
-    let valid = gsb::refresh(&parsed, &mut regs);
-    regs.arch.nestedv2_io.valids.bitmap = valid.map(|w| w as _);
+    // SAFETY: as for the doorbell above; `output` is the vcpu's run output
+    // buffer, which the L0 has just filled and only this thread reads.
+    let parsed = unsafe {
+        gsb::map_zero(as_map(&mut (*vmsg).bitmap.bitmap));
+        gsb::map_zero(as_map(&mut (*wmsg).bitmap.bitmap));
+        let mut regs = Regs::of(vcpu);
+        // kvmhv_nestedv2_parse_output(): what the exit did not report is
+        // not left from the last one.
+        regs.arch.fault_dar = 0;
+        regs.arch.fault_dsisr = 0;
+        regs.arch.fault_gpa = 0;
+        regs.arch.emul_inst = bindings::KVM_INST_FETCH_FAILED as u64;
+        Parsed::new(bytes(output)).map(|p| {
+            let valid = gsb::refresh(&p, &mut regs);
+            regs.arch.nestedv2_io.valids.bitmap = valid.map(|w| w as _);
+        })
+    };
+    parsed.map_err(EntryError::Host)?;
+    if check {
+        // SAFETY: `vcpu` is valid, its output read.
+        checked("output", unsafe { c::kvmhv_rs_nestedv2_check_output(vcpu) });
+    }
 
     // SAFETY: `vcpu` is valid; `tb` is now.
     unsafe { c::kvmhv_rs_nestedv2_after_exit(vcpu, *tb) };

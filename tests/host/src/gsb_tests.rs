@@ -147,6 +147,41 @@ mod against_c {
         fn gsbt_flags(iden: u16) -> c_ulong;
         fn gsbt_mask(iden: u16) -> u64;
         fn gsbt_id_count() -> usize;
+        /// guest-state-buffer.c's own: `struct kvmppc_gs_bitmap` is its
+        /// words.
+        fn kvmppc_gsbm_next(gsbm: *mut u64, prev: u16) -> u16;
+    }
+
+    /// C's `kvmppc_gsbm_for_each` over `map`.
+    fn c_map_ids(map: &gsb::Map) -> Vec<u16> {
+        let mut m = *map;
+        let mut v = Vec::new();
+        // SAFETY: `m` is a whole bitmap of every ID.
+        let mut iden = unsafe { kvmppc_gsbm_next(m.as_mut_ptr(), 0) };
+        while iden != 0 {
+            v.push(iden);
+            // SAFETY: as above.
+            iden = unsafe { kvmppc_gsbm_next(m.as_mut_ptr(), iden) };
+        }
+        v
+    }
+
+    #[test]
+    fn maps_are_walked_as_c_walks_them() {
+        let mut rng = Rng(0x6e65_7374_6564_7632);
+        for case in 0..2000 {
+            let mut map = [0; gsb::MAP_WORDS];
+            let n = rng.below(ID_COUNT as u64 + 1);
+            for _ in 0..n {
+                let bit = rng.below(ID_COUNT as u64) as usize;
+                // BLANK (bit 0) only sometimes: C's walk ends at it.
+                if bit != 0 || case % 7 == 0 {
+                    gsb::map_set(&mut map, gsb::unflatten(bit).unwrap());
+                }
+            }
+            let rust: Vec<u16> = gsb::map_ids(&map).collect();
+            assert_eq!(rust, c_map_ids(&map), "case {case}");
+        }
     }
 
     fn errno(r: c_int) -> Result<(), Errno> {
@@ -416,4 +451,138 @@ fn the_comparison_with_c_is_built_when_required() {
             "no kernel tree: gsb_tests::against_c not built"
         );
     }
+}
+
+/// A vcpu whose every register ID holds a value made from its number.
+#[derive(Default)]
+struct FakeRegs {
+    set: Vec<(u16, gsb::Value)>,
+}
+
+fn fake_value(iden: u16) -> Option<gsb::Value> {
+    use gsb::{Type, Value};
+    match gsb::ty(iden)? {
+        Type::Be32 => Some(Value::Word(0x8000_0000 | u32::from(iden))),
+        Type::Be64 => Some(Value::Dword(0xF000_0000_0000_0000 | u64::from(iden))),
+        Type::Vec128 => Some(Value::Vsr(u64::from(iden), !u64::from(iden))),
+        _ => None,
+    }
+}
+
+impl gsb::VcpuRegs for FakeRegs {
+    fn get(&mut self, iden: u16) -> Option<gsb::Value> {
+        // As a vcpu: the L0's IDs, the buffers and the interrupt registers
+        // are never sent.
+        match gsb::class(iden)? {
+            gsb::Class::HostWide | gsb::Class::Meta | gsb::Class::Intr => None,
+            _ => fake_value(iden),
+        }
+    }
+    fn set(&mut self, iden: u16, v: gsb::Value) -> bool {
+        self.set.push((iden, v));
+        iden != id::AMOR
+    }
+}
+
+#[test]
+fn fill_puts_the_map_s_ids_of_one_scope_in_map_order() {
+    let mut all = [0; gsb::MAP_WORDS];
+    for bit in 1..gsb::ID_COUNT {
+        gsb::map_set(&mut all, gsb::unflatten(bit).unwrap());
+    }
+    for wide in [false, true] {
+        let mut buf = vec![0; 8192];
+        let mut w = Writer::new(&mut buf).unwrap();
+        gsb::fill(&mut w, &all, wide, &mut FakeRegs::default()).unwrap();
+        let len = w.len();
+        let p = Parsed::new(&buf[..len]).unwrap();
+        let got: Vec<u16> = p.ids().collect();
+        let want: Vec<u16> = gsb::map_ids(&all)
+            .filter(|&i| (gsb::flags(i) & gsb::FLAG_WIDE != 0) == wide)
+            .filter(|&i| FakeRegs::default().get_value(i).is_some())
+            .collect();
+        assert_eq!(got, want, "wide {wide}");
+        assert!(!got.is_empty());
+        // Written in map order: the elements come as the walk lists them.
+        let mut pos = gsb::HEADER_LEN;
+        for &iden in &want {
+            assert_eq!(u16::from_be_bytes([buf[pos], buf[pos + 1]]), iden);
+            pos += gsb::ELEM_HEADER_LEN + usize::from(gsb::size(iden));
+        }
+        for iden in got {
+            let masked = match fake_value(iden).unwrap() {
+                gsb::Value::Dword(v) => p.u64(iden) == Some(v & gsb::mask(iden)),
+                gsb::Value::Word(v) => p.u32(iden) == Some(v),
+                gsb::Value::Vsr(a, b) => p.vsr(iden) == Some((a, b)),
+            };
+            assert!(masked, "{iden:#x}");
+        }
+    }
+    // A map holding BLANK sends nothing, as C's walk.
+    gsb::map_set(&mut all, id::BLANK);
+    let mut buf = vec![0; 8192];
+    let mut w = Writer::new(&mut buf).unwrap();
+    gsb::fill(&mut w, &all, false, &mut FakeRegs::default()).unwrap();
+    assert_eq!(w.nelems(), 0);
+}
+
+impl FakeRegs {
+    fn get_value(&mut self, iden: u16) -> Option<gsb::Value> {
+        gsb::VcpuRegs::get(self, iden)
+    }
+}
+
+#[test]
+fn fill_stops_at_a_full_buffer_with_c_s_errno() {
+    let mut all = [0; gsb::MAP_WORDS];
+    for n in 0..32 {
+        gsb::map_set(&mut all, id::gpr(n));
+    }
+    let mut buf = vec![0; gsb::HEADER_LEN + 3 * 12];
+    let mut w = Writer::new(&mut buf).unwrap();
+    assert_eq!(
+        gsb::fill(&mut w, &all, false, &mut FakeRegs::default()),
+        Err(Errno::ENOMEM)
+    );
+    assert_eq!(w.nelems(), 3);
+}
+
+#[test]
+fn refresh_gives_each_element_and_returns_what_was_kept() {
+    let mut buf = vec![0; 512];
+    let mut w = Writer::new(&mut buf).unwrap();
+    w.put_u64(id::NIA, 0x1234).unwrap();
+    w.put_u32(id::HDSISR, 0x4200_0000).unwrap();
+    w.put_u64(id::AMOR, !0).unwrap();
+    w.put_vsr(id::vsr(40), 1, 2).unwrap();
+    w.put_u64(id::gpr(3), 7).unwrap();
+    let len = w.len();
+    let p = Parsed::new(&buf[..len]).unwrap();
+    let mut regs = FakeRegs::default();
+    let valid = gsb::refresh(&p, &mut regs);
+    use gsb::Value::*;
+    // In map order: GPRs before NIA, vectors, then the interrupt registers.
+    assert_eq!(
+        regs.set,
+        [
+            (id::gpr(3), Dword(7)),
+            (id::NIA, Dword(0x1234)),
+            (id::AMOR, Dword(!0)),
+            (id::vsr(40), Vsr(1, 2)),
+            (id::HDSISR, Word(0x4200_0000)),
+        ]
+    );
+    let kept: Vec<u16> = gsb::map_ids(&valid).collect();
+    assert_eq!(kept, [id::gpr(3), id::NIA, id::vsr(40), id::HDSISR]);
+
+    // A BLANK element ends C's walk before anything else: nothing is taken.
+    let mut buf = vec![0; 512];
+    let mut w = Writer::new(&mut buf).unwrap();
+    w.put_u64(id::NIA, 0x1234).unwrap();
+    w.put(id::BLANK, &[]).unwrap();
+    let len = w.len();
+    let p = Parsed::new(&buf[..len]).unwrap();
+    let mut regs = FakeRegs::default();
+    assert_eq!(gsb::refresh(&p, &mut regs), [0; gsb::MAP_WORDS]);
+    assert!(regs.set.is_empty());
 }
