@@ -259,7 +259,7 @@ fn checked(what: &str, r: kernel::ffi::c_long) {
     if r != 0 {
         DIFFERED.fetch_add(1, Relaxed);
         pr_err!(
-            "kvm_hv_rs: nestedv2 check: {} differs from kvm-hv's C ({:#x})\n",
+            "nestedv2 check: {} differs from kvm-hv's C ({:#x})\n",
             what,
             r
         );

@@ -267,7 +267,7 @@ impl P9Vcpu for P9Entry<'_> {
         match e {
             EntryError::Refused { rc, elem } => {
                 pr_err!(
-                    "kvm_hv_rs: vcpu {}: the hypervisor refused to run it: rc={} element={}\n",
+                    "vcpu {}: the hypervisor refused to run it: rc={} element={}\n",
                     // SAFETY: `vcpu` is valid (type invariant).
                     unsafe { (*vcpu).vcpu_id },
                     rc,
@@ -287,7 +287,7 @@ impl P9Vcpu for P9Entry<'_> {
                 run::RESUME_HOST
             }
             EntryError::Host(e) => {
-                pr_err!("kvm_hv_rs: the nested-v2 run buffers failed: {:?}\n", e);
+                pr_err!("the nested-v2 run buffers failed: {:?}\n", e);
                 e.to_ret()
             }
         }
