@@ -391,7 +391,7 @@ impl<'a> Writer<'a> {
     /// A word, with the bits the host may not set cleared
     /// (`kvmppc_gse_put_u32`).
     pub(crate) fn put_u32(&mut self, iden: u16, v: u32) -> Result<(), Errno> {
-        self.put(iden, &((v as u64 & mask(iden)) as u32).to_be_bytes())
+        self.put(iden, &((u64::from(v) & mask(iden)) as u32).to_be_bytes())
     }
 
     /// A doubleword, with the bits the host may not set cleared

@@ -55,6 +55,8 @@ trait Reg {
 
 macro_rules! reg {
     ($($t:ty),*) => {$(
+        // One body for every width: `u64::from` has no `usize` form.
+        #[allow(clippy::cast_lossless)]
         impl Reg for $t {
             fn get(&self) -> u64 {
                 *self as u64
@@ -119,11 +121,15 @@ impl Regs<'_> {
                     &mut a.regs.__bindgen_anon_1.user_regs.gpr[usize::from(i - id::gpr(0))]
                 })
             }
-            // SAFETY (each of the five below): as for the GPRs.
+            // SAFETY: as for the GPRs.
             id::CR => Int(unsafe { &mut a.regs.__bindgen_anon_1.user_regs.ccr }),
+            // SAFETY: as for the GPRs.
             id::XER => Int(unsafe { &mut a.regs.__bindgen_anon_1.user_regs.xer }),
+            // SAFETY: as for the GPRs.
             id::CTR => Int(unsafe { &mut a.regs.__bindgen_anon_1.user_regs.ctr }),
+            // SAFETY: as for the GPRs.
             id::LR => Int(unsafe { &mut a.regs.__bindgen_anon_1.user_regs.link }),
+            // SAFETY: as for the GPRs.
             id::NIA => Int(unsafe { &mut a.regs.__bindgen_anon_1.user_regs.nip }),
             id::SRR0 => Int(&mut a.shregs.srr0),
             id::SRR1 => Int(&mut a.shregs.srr1),
@@ -246,7 +252,7 @@ pub(crate) fn describe_check(_: &(), f: &mut core::fmt::Formatter<'_>) -> core::
     writeln!(
         f,
         "enabled {} checked {} differed {}",
-        CHECK.load(Relaxed) as u8,
+        u8::from(CHECK.load(Relaxed)),
         CHECKED.load(Relaxed),
         DIFFERED.load(Relaxed)
     )
@@ -414,7 +420,7 @@ pub(super) unsafe fn enter(
         regs.arch.emul_inst = bindings::KVM_INST_FETCH_FAILED as u64;
         Parsed::new(bytes(output)).map(|p| {
             let valid = gsb::refresh(&p, &mut regs);
-            regs.arch.nestedv2_io.valids.bitmap = valid.map(|w| w as _);
+            regs.arch.nestedv2_io.valids.bitmap = valid.map(|w| w as kernel::ffi::c_ulong);
         })
     };
     parsed.map_err(EntryError::Host)?;
@@ -432,5 +438,5 @@ pub(super) unsafe fn enter(
 fn as_map(words: &mut [kernel::ffi::c_ulong; gsb::MAP_WORDS]) -> &mut Map {
     // SAFETY: `c_ulong` is `u64` on the 64-bit kernels this builds for
     // (const-asserted with the sizes above); same length and alignment.
-    unsafe { &mut *(words as *mut [kernel::ffi::c_ulong; gsb::MAP_WORDS]).cast::<Map>() }
+    unsafe { &mut *core::ptr::from_mut(words).cast::<Map>() }
 }
