@@ -329,7 +329,7 @@ fn enter_and_handle<V: P9Vcpu>(v: &mut V, time_limit: u64, lpcr: u64) {
     } else if v.nestedv2() {
         nestedv2_entry(v, &g, time_limit, lpcr, &mut tb)
     } else {
-        Ok(v.enter_pseries(&g, time_limit, lpcr, &mut tb))
+        nestedv1_result(v.enter_pseries(&g, time_limit, lpcr, &mut tb))
     };
     let trap = match entry {
         Ok(trap) => trap,
@@ -428,12 +428,25 @@ fn entry_limit(next_timer: u64, time_limit: u64, tb: u64) -> Result<u64, u32> {
     }
 }
 
-/// Why a nested-v2 entry did not run the vcpu.
+/// The result of a nested API v1 entry: `H_ENTER_NESTED` returns either
+/// the trap or, negative, the hcall's error, which C passes on as a trap
+/// (linuxppc issue 464: the exit handler's default case swallows it).
+pub(crate) fn nestedv1_result(trap: u32) -> Result<u32, EntryError> {
+    match trap as i32 {
+        rc if rc < 0 => Err(EntryError::Refused {
+            rc: rc.into(),
+            elem: 0,
+        }),
+        _ => Ok(trap),
+    }
+}
+
+/// Why a nested entry did not run the vcpu.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum EntryError {
     /// The L0 refused: `H_GUEST_RUN_VCPU`, or the `H_GUEST_SET_STATE` of
-    /// guest-wide values before it, failed with hcall status `rc`; for an
-    /// invalid element, `elem` is the one the L0 named.
+    /// guest-wide values before it, or `H_ENTER_NESTED`, failed with hcall
+    /// status `rc`; for an invalid element, `elem` is the one the L0 named.
     Refused { rc: i64, elem: u64 },
     /// This host could not build the run's input or read its output.
     Host(Errno),

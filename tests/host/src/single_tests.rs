@@ -927,3 +927,23 @@ fn nestedv2_refusal_is_reported_not_handled_as_an_exit() {
     run_single_vcpu(&mut m, !0, LPCR);
     assert_eq!(m.ret, Errno::ENOMEM.to_ret());
 }
+
+#[test]
+fn nestedv1_error_is_reported_not_handled_as_a_trap() {
+    // H_ENTER_NESTED's H_PARAMETER (-4) comes back where the trap would.
+    let mut m = Mock {
+        on_pseries: true,
+        radix: true,
+        ..Mock::ready(exit(-4i32 as u32, RESUME_GUEST))
+    };
+    run_single_vcpu(&mut m, !0, LPCR);
+    assert_eq!(
+        m.entry_failed,
+        Some(EntryError::Refused { rc: -4, elem: 0 })
+    );
+    assert_eq!(m.ret, RESUME_HOST);
+    assert!(!m.steps().contains(&"handle_exit"));
+    // A trap is a trap.
+    assert_eq!(nestedv1_result(0x980), Ok(0x980));
+    assert_eq!(nestedv1_result(0), Ok(0));
+}
