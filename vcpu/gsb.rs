@@ -183,11 +183,44 @@ pub(crate) enum Class {
 
 /// The class of `iden`, if it is an ID.
 pub(crate) fn class(iden: u16) -> Option<Class> {
-    CLASSES
-        .iter()
-        .find(|&&(_, first, last)| (first..=last).contains(&iden))
-        .map(|&(c, _, _)| c)
+    // The ranges of CLASSES, as a match: this is asked for every element
+    // of every entry.
+    Some(match iden {
+        id::BLANK..=id::PROCESS_TABLE => Class::GuestWide,
+        id::L0_GUEST_HEAP..=id::L0_GUEST_PGTABLE_RECLAIM => Class::HostWide,
+        id::RUN_INPUT..=id::VPA => Class::Meta,
+        GPR0..=id::DPDES => Class::DwordReg,
+        id::CR..=id::PSPB => Class::WordReg,
+        VSR0..=VSR63 => Class::Vector,
+        id::HDAR..=id::ASDR => Class::Intr,
+        _ => return None,
+    })
 }
+
+const GPR0: u16 = id::gpr(0);
+const VSR0: u16 = id::vsr(0);
+const VSR63: u16 = id::vsr(63);
+
+// `class` is CLASSES, in CLASSES' order (which `flatten` relies on).
+const _: () = {
+    let mut i = 0;
+    while i < CLASSES.len() {
+        assert!(CLASSES[i].0 as usize == i);
+        i += 1;
+    }
+    assert!(CLASSES[3].1 == GPR0 && CLASSES[5].1 == VSR0 && CLASSES[5].2 == VSR63);
+};
+
+/// Where each class's IDs start in the map of every ID.
+const BASES: [usize; CLASSES.len()] = {
+    let mut b = [0; CLASSES.len()];
+    let mut i = 1;
+    while i < CLASSES.len() {
+        b[i] = b[i - 1] + (CLASSES[i - 1].2 - CLASSES[i - 1].1) as usize + 1;
+        i += 1;
+    }
+    b
+};
 
 /// An element's data (`KVMPPC_GSE_*` types).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -291,14 +324,8 @@ pub(crate) fn mask(iden: u16) -> u64 {
 /// classes' ranges one after the other. `None` for a number that is not
 /// in any class (C answers 0, [`id::BLANK`]'s place, for it).
 pub(crate) fn flatten(iden: u16) -> Option<usize> {
-    let mut base = 0;
-    for &(_, first, last) in &CLASSES {
-        if (first..=last).contains(&iden) {
-            return Some(base + (iden - first) as usize);
-        }
-        base += (last - first) as usize + 1;
-    }
-    None
+    let c = class(iden)? as usize;
+    Some(BASES[c] + (iden - CLASSES[c].1) as usize)
 }
 
 /// The ID at place `bit` of the map (`kvmppc_gse_unflatten_iden`).
@@ -454,6 +481,8 @@ pub(crate) struct Parsed<'a> {
     /// The start of each ID's data in `buf`, by [`flatten`]ed ID; 0 for
     /// none (data never starts there: the header does).
     at: [u32; ID_COUNT],
+    /// The places of `at` that are set, so that a walk skips the rest.
+    present: Map,
 }
 
 impl<'a> Parsed<'a> {
@@ -462,10 +491,12 @@ impl<'a> Parsed<'a> {
     /// is not its ID's size, if an element is not an ID, or if fewer
     /// elements than the count fit. A later element of an ID replaces an
     /// earlier one, as in C.
+    #[inline]
     pub(crate) fn new(buf: &'a [u8]) -> Result<Self, Errno> {
         let mut p = Parsed {
             buf,
             at: [0; ID_COUNT],
+            present: [0; MAP_WORDS],
         };
         if u32::try_from(buf.len()).is_err() {
             return Err(Errno::EINVAL);
@@ -492,6 +523,7 @@ impl<'a> Parsed<'a> {
             // BLANK's place; it is refused here.
             let slot = flatten(iden).ok_or(Errno::EINVAL)?;
             p.at[slot] = (pos + ELEM_HEADER_LEN) as u32;
+            p.present[slot / 64] |= 1 << (slot % 64);
             pos += ELEM_HEADER_LEN + len;
             n += 1;
         }
@@ -531,15 +563,21 @@ impl<'a> Parsed<'a> {
         ))
     }
 
+    /// The elements present, each ID with its data, in the order of C's
+    /// parser map ([`id::BLANK`] included).
+    pub(crate) fn elements(&self) -> impl Iterator<Item = (u16, &'a [u8])> + '_ {
+        bits(&self.present).filter_map(|bit| {
+            let iden = unflatten(bit)?;
+            let start = self.at[bit] as usize;
+            Some((iden, self.buf.get(start..start + usize::from(size(iden)))?))
+        })
+    }
+
     /// The IDs present, in the order of C's parser map, [`id::BLANK`]
     /// included. (C's `kvmppc_gsp_for_each` ends at an ID of 0, so it
     /// stops at a BLANK element before any other.)
     pub(crate) fn ids(&self) -> impl Iterator<Item = u16> + '_ {
-        self.at
-            .iter()
-            .enumerate()
-            .filter(|(_, &a)| a != 0)
-            .filter_map(|(bit, _)| unflatten(bit))
+        bits(&self.present).filter_map(unflatten)
     }
 }
 
@@ -573,9 +611,40 @@ pub(crate) fn map_test(map: &Map, iden: u16) -> bool {
 /// [`id::BLANK`] yields nothing (C's maps never hold it: `kvmppc_gsbm_fill`
 /// leaves it out).
 pub(crate) fn map_ids(map: &Map) -> impl Iterator<Item = u16> + '_ {
-    (0..ID_COUNT)
-        .filter(move |&bit| map[bit / 64] & (1 << (bit % 64)) != 0)
-        .map_while(|bit| unflatten(bit).filter(|&iden| iden != id::BLANK))
+    bits(map).map_while(|bit| unflatten(bit).filter(|&iden| iden != id::BLANK))
+}
+
+/// The places set in `map`, in order, a word at a time (`find_next_bit`).
+fn bits(map: &Map) -> Bits<'_> {
+    Bits {
+        map,
+        word: 0,
+        cur: map[0],
+    }
+}
+
+/// The iterator of [`bits`].
+struct Bits<'m> {
+    map: &'m Map,
+    /// The word `cur` came from.
+    word: usize,
+    /// What is left of it.
+    cur: u64,
+}
+
+impl Iterator for Bits<'_> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        while self.cur == 0 {
+            self.word += 1;
+            self.cur = *self.map.get(self.word)?;
+        }
+        let bit = self.cur.trailing_zeros() as usize;
+        self.cur &= self.cur - 1;
+        Some(self.word * 64 + bit)
+    }
 }
 
 /// A vcpu register's value in a guest state element.
@@ -631,14 +700,22 @@ pub(crate) fn fill(
 /// element, which comes first.
 pub(crate) fn refresh(p: &Parsed<'_>, regs: &mut impl VcpuRegs) -> Map {
     let mut valid = [0; MAP_WORDS];
-    for iden in p.ids() {
+    for (iden, d) in p.elements() {
         if iden == id::BLANK {
             break;
         }
+        let dw = |at: usize| {
+            d.get(at..at + 8)
+                .and_then(|b| b.try_into().ok())
+                .map(u64::from_be_bytes)
+        };
         let v = match ty(iden) {
-            Some(Type::Be32) => p.u32(iden).map(Value::Word),
-            Some(Type::Be64) => p.u64(iden).map(Value::Dword),
-            Some(Type::Vec128) => p.vsr(iden).map(|(a, b)| Value::Vsr(a, b)),
+            Some(Type::Be32) => d
+                .try_into()
+                .ok()
+                .map(|b| Value::Word(u32::from_be_bytes(b))),
+            Some(Type::Be64) => dw(0).map(Value::Dword),
+            Some(Type::Vec128) => dw(0).zip(dw(8)).map(|(a, b)| Value::Vsr(a, b)),
             _ => None,
         };
         if let Some(v) = v {

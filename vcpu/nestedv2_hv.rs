@@ -69,11 +69,34 @@ macro_rules! reg {
 }
 reg!(u32, u64, usize);
 
+// The ranges of numbered registers, for `Regs::field`'s match (constant
+// patterns, so that it can be a jump table).
+const GPR0: u16 = id::gpr(0);
+const GPR31: u16 = id::gpr(31);
+const MMCR0: u16 = id::mmcr(0);
+const MMCR3: u16 = id::mmcr(3);
+const SIER0: u16 = id::sier(0);
+const SIER2: u16 = id::sier(2);
+const PMC0: u16 = id::pmc(0);
+const PMC5: u16 = id::pmc(5);
+const VSR0: u16 = id::vsr(0);
+const VSR31: u16 = id::vsr(31);
+const VSR32: u16 = id::vsr(32);
+const VSR63: u16 = id::vsr(63);
+
 impl Regs<'_> {
     /// The field of a plain register ID: one both messages copy as it is.
+    #[inline]
     fn field(&mut self, iden: u16) -> Option<Field<'_>> {
         use Field::*;
         let a = &mut *self.arch;
+        // The GPRs first: an hcall's exit brings ten back.
+        if let i @ GPR0..=GPR31 = iden {
+            // SAFETY: every member of pt_regs' union is plain integers laid
+            // over the same registers.
+            let gpr = unsafe { &mut a.regs.__bindgen_anon_1.user_regs.gpr };
+            return Some(Int(&mut gpr[usize::from(i - GPR0)]));
+        }
         Some(match iden {
             id::DSCR => Int(&mut a.dscr),
             id::MMCRA => Int(&mut a.mmcra),
@@ -105,22 +128,9 @@ impl Regs<'_> {
             id::CTRL => Int(&mut a.ctrl),
             id::PIDR => Int(&mut a.pid),
             id::VRSAVE => Int(&mut a.vrsave),
-            i if (id::mmcr(0)..=id::mmcr(3)).contains(&i) => {
-                Int(&mut a.mmcr[usize::from(i - id::mmcr(0))])
-            }
-            i if (id::sier(0)..=id::sier(2)).contains(&i) => {
-                Int(&mut a.sier[usize::from(i - id::sier(0))])
-            }
-            i if (id::pmc(0)..=id::pmc(5)).contains(&i) => {
-                Int(&mut a.pmc[usize::from(i - id::pmc(0))])
-            }
-            i if (id::gpr(0)..=id::gpr(31)).contains(&i) => {
-                // SAFETY: every member of pt_regs' union is plain integers
-                // laid over the same registers.
-                Int(unsafe {
-                    &mut a.regs.__bindgen_anon_1.user_regs.gpr[usize::from(i - id::gpr(0))]
-                })
-            }
+            i @ MMCR0..=MMCR3 => Int(&mut a.mmcr[usize::from(i - MMCR0)]),
+            i @ SIER0..=SIER2 => Int(&mut a.sier[usize::from(i - SIER0)]),
+            i @ PMC0..=PMC5 => Int(&mut a.pmc[usize::from(i - PMC0)]),
             // SAFETY: as for the GPRs.
             id::CR => Int(unsafe { &mut a.regs.__bindgen_anon_1.user_regs.ccr }),
             // SAFETY: as for the GPRs.
@@ -145,15 +155,11 @@ impl Regs<'_> {
             id::LPCR => Int(&mut self.vc.lpcr),
             id::TB_OFFSET => Int(&mut self.vc.tb_offset),
             id::FPSCR => Int(&mut a.fp.fpscr),
-            i if (id::vsr(0)..=id::vsr(31)).contains(&i) => {
-                Pair(&mut a.fp.fpr[usize::from(i - id::vsr(0))])
-            }
+            i @ VSR0..=VSR31 => Pair(&mut a.fp.fpr[usize::from(i - VSR0)]),
             #[cfg(CONFIG_VSX)]
             id::VSCR => Int(&mut a.vr.vscr.u[3]),
             #[cfg(CONFIG_VSX)]
-            i if (id::vsr(32)..=id::vsr(63)).contains(&i) => {
-                Vec(&mut a.vr.vr[usize::from(i - id::vsr(32))].u)
-            }
+            i @ VSR32..=VSR63 => Vec(&mut a.vr.vr[usize::from(i - VSR32)].u),
             _ => return None,
         })
     }
