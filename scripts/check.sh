@@ -128,7 +128,8 @@ run_debug() {
 # The VMM subset (make vmm runs the whole set): Debian's QEMU inside the
 # emulated POWER9 boots a radix and a hash Linux guest with 2 vcpus, and
 # inside a pseries host on the nested API v2 a radix one, through kvm-hv and
-# then kvm_hv_rs. That host has a POWER10 (pseries-nestedv2-p10): Debian
+# then kvm_hv_rs, and again in POWER9 compatibility mode. That host has a
+# POWER10 (pseries-nestedv2-p10): Debian
 # bookworm's QEMU 7.2 predates POWER11 and cannot run a guest on one
 # (KVM_SET_SREGS refuses its default CPU's PVR: "Register sync failed").
 run_vmm() {
@@ -137,6 +138,10 @@ run_vmm() {
 		"vmm_modules=kvm-hv,kvm_hv_rs vmm_guests=radix:2,hash:2"
 	boot pseries-nestedv2-p10-vmm pseries-nestedv2-p10 vmm "$OUT/console-vmm-pseries-nestedv2-p10.log" \
 		"vmm_modules=kvm-hv,kvm_hv_rs vmm_guests=radix:2"
+	# The same guest in POWER9 compatibility mode (linuxppc issue 498).
+	boot pseries-nestedv2-p10-compat-vmm pseries-nestedv2-p10 vmm \
+		"$OUT/console-vmm-pseries-nestedv2-p10-compat.log" \
+		"vmm_modules=kvm-hv,kvm_hv_rs vmm_guests=radix:2 vmm_machine=max-cpu-compat=power9"
 }
 if phase deps "$TOP/scripts/setup-deps.sh" && phase kernel "$TOP/scripts/build-kernel.sh"; then
 	phase lint do_lints || true

@@ -14,6 +14,8 @@ mount -t devtmpfs dev /dev 2>/dev/null
 
 mmu=$(sed -n 's/^MMU[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo)
 echo "vmm-guest: kernel $(uname -r)"
+# The CPU the guest was given: its compatibility mode shows here.
+echo "vmm-guest: cpu=$(sed -n 's/^cpu[[:space:]]*:[[:space:]]*\([^,]*\).*/\1/p' /proc/cpuinfo | head -n1)"
 echo "vmm-guest: mmu=$mmu cpus=$(grep -c '^processor' /proc/cpuinfo) online=$(cat /sys/devices/system/cpu/online)"
 echo "vmm-guest: mem_mib=$(($(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo) / 1024))"
 # The RMA is the first memory node's range (QEMU gives it node 0's memory).
