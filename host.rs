@@ -10,9 +10,13 @@
 //!
 //! * CPU features (`cpu_has_feature`): set up before any module loads.
 //! * `kvmhv_on_pseries()`: the host runs without hypervisor mode.
-//! * `kvmhv_is_nestedv2()`: the host is a nested-v2 guest; kvm-hv decides
-//!   it in its own `init`, which runs before kvm_hv_rs's (kvm_hv_rs depends
-//!   on kvm-hv).
+//! * `kvmhv_is_nestedv2()`: the host is a nested-v2 guest; kvm-hv's
+//!   set-up decides it (`kvmhv_nested_init()`, which asks the hypervisor
+//!   for the API v2 and enables the static key), and this module runs that
+//!   set-up in its own `init`: [`read_nested_api`] reads it after, before
+//!   the ops table is published. (Read with the rest, before the set-up, it
+//!   was false in the first load of a boot: the pseries entry then took
+//!   the API v1's path.)
 //! * `xics_on_xive()`: the host's interrupt controller is XIVE
 //!   (`xive_enabled()`, decided at boot) and it runs in hypervisor mode.
 
@@ -38,11 +42,17 @@ pub(crate) fn init() {
     CPU_FEATURES.store(features, Relaxed);
     // SAFETY: no preconditions.
     ON_PSERIES.store(unsafe { bindings::kvmhv_on_pseries() }, Relaxed);
-    // SAFETY: no preconditions.
-    NESTED_V2.store(unsafe { bindings::kvmhv_is_nestedv2() }, Relaxed);
     #[cfg(CONFIG_KVM_XICS)]
     // SAFETY: no preconditions.
     XICS_ON_XIVE.store(unsafe { bindings::xics_on_xive() }, Relaxed);
+}
+
+/// Reads which nested API the host's hypervisor gave kvm-hv's set-up;
+/// called once from the module's `init`, after that set-up and before the
+/// ops table is published.
+pub(crate) fn read_nested_api() {
+    // SAFETY: no preconditions.
+    NESTED_V2.store(unsafe { bindings::kvmhv_is_nestedv2() }, Relaxed);
 }
 
 /// `cpu_has_feature(feature)`.

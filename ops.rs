@@ -7,7 +7,7 @@
 //! kvm-hv's, as book3s_hv.c (compiled into this module) fills it in, with
 //! the members implemented in Rust replaced.
 
-use crate::c;
+use crate::{c, host};
 use core::ptr;
 use kernel::{
     bindings,
@@ -108,6 +108,8 @@ impl Registered {
         to_result(unsafe { bindings::kvmppc_hv_ops_check(module.as_ptr()) })?;
         // SAFETY: module init runs once; teardown below or in `drop`.
         to_result(unsafe { c::kvmhv_rs_setup() })?;
+        // The set-up chose the nested API (on a pseries host).
+        host::read_nested_api();
 
         let ours = RUST_OPS.0.get();
         // SAFETY: `ours` is not registered yet and module init runs once, so
