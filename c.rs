@@ -11,8 +11,16 @@
 
 #[cfg(CONFIG_KVM_BOOK3S_HV_P9_TIMING)]
 use kernel::bindings::kvmhv_tb_accumulator;
-use kernel::bindings::{file, kvm, kvm_vcpu, kvmppc_ops, kvmppc_vcore};
+use kernel::bindings::{file, hv_guest_state, kvm, kvm_vcpu, kvmppc_ops, kvmppc_vcore};
 use kernel::ffi::{c_int, c_long, c_uint, c_ulong};
+
+/// Storage for kvm-hv's `struct p9_host_os_sprs` (the host SPRs a nested
+/// v1 entry saves and restores), whose layout is in kvm-hv's private
+/// header: C checks at build time that it fits
+/// (`KVMHV_RS_HOST_SPRS_WORDS`).
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct HostSprs([u64; 16]);
 
 /// An HPTE for [`kvmhv_enter_hptes`]: its index in the HPT and its words
 /// (`struct kvmhv_hpte`).
@@ -65,12 +73,33 @@ extern "C" {
         trap: c_int,
         flags: c_ulong,
     );
-    pub(crate) fn kvmhv_rs_p9_guest_entry_pseries(
+    pub(crate) fn kvmhv_rs_nestedv1_prepare(
         vcpu: *mut kvm_vcpu,
-        time_limit: u64,
+        host: *mut HostSprs,
+        host_psscr: *mut c_ulong,
+    ) -> bool;
+    pub(crate) fn kvmhv_rs_nestedv1_run(
+        vcpu: *mut kvm_vcpu,
+        hr: *mut hv_guest_state,
+        host: *mut HostSprs,
+        tb: u64,
+    ) -> c_long;
+    pub(crate) fn kvmhv_rs_nestedv1_finish(
+        vcpu: *mut kvm_vcpu,
+        host: *mut HostSprs,
+        host_psscr: c_ulong,
         lpcr: c_ulong,
         tb: *mut u64,
-    ) -> c_int;
+    );
+    pub(crate) fn kvmhv_rs_nestedv1_check_image(
+        vcpu: *mut kvm_vcpu,
+        hr: *const hv_guest_state,
+    ) -> c_long;
+    pub(crate) fn kvmhv_rs_nestedv1_check_return(
+        vcpu: *mut kvm_vcpu,
+        hr: *const hv_guest_state,
+        doorbell: u8,
+    ) -> c_long;
     pub(crate) fn kvmhv_rs_nestedv2_hard_disable(vcpu: *mut kvm_vcpu) -> bool;
     pub(crate) fn kvmhv_rs_nestedv2_run(
         vcpu: *mut kvm_vcpu,

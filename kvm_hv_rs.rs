@@ -25,9 +25,9 @@ module! {
     description: "KVM on Book3S (POWER8 and later) in hypervisor mode, run path in Rust",
     license: "GPL",
     params: {
-        nestedv2_check: bool {
+        nested_check: bool {
             default: false,
-            description: "On a nested-v2 host, compare every guest state buffer with kvm-hv's C encoding (tests)",
+            description: "On a pseries host, compare what each guest entry hands the hypervisor and takes back with kvm-hv's C (tests)",
         },
     },
 }
@@ -39,7 +39,7 @@ struct KvmHvRs {
     /// debugfs `kvm_hv_rs/hpt_alloc`: HPTs allocated from CMA and the buddy
     /// allocator.
     _hpt_file: Pin<KBox<debugfs::File<()>>>,
-    /// debugfs `kvm_hv_rs/nestedv2_check`: the nested-v2 checks' counts.
+    /// debugfs `kvm_hv_rs/nested_check`: the nested entry checks' counts.
     _check_file: Pin<KBox<debugfs::File<()>>>,
     _debugfs: debugfs::Dir,
 }
@@ -58,9 +58,9 @@ impl kernel::Module for KvmHvRs {
             dir.read_callback_file(c"hpt_alloc", (), &hpt::describe_allocations),
             GFP_KERNEL,
         )?;
-        vcpu::set_nestedv2_check(module_parameters::nestedv2_check.value());
+        vcpu::set_nested_check(module_parameters::nested_check.value());
         let check_file = KBox::pin_init(
-            dir.read_callback_file(c"nestedv2_check", (), &vcpu::describe_nestedv2_check),
+            dir.read_callback_file(c"nested_check", (), &vcpu::describe_nested_check),
             GFP_KERNEL,
         )?;
         pr_info!("HV KVM registered: vcpu_run, inject_interrupt and arch_vm_ioctl in Rust\n");

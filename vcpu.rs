@@ -18,6 +18,7 @@
 mod gsb;
 mod hv;
 pub(crate) mod interrupt;
+mod nestedv1_hv;
 mod nestedv2_hv;
 pub(crate) mod run;
 pub(crate) mod single;
@@ -97,12 +98,12 @@ pub(crate) unsafe extern "C" fn inject_interrupt(
 }
 
 /// Turns the nested-v2 entry's comparison with kvm-hv's C on or off.
-pub(crate) fn set_nestedv2_check(on: bool) {
+pub(crate) fn set_nested_check(on: bool) {
     nestedv2_hv::CHECK.store(on, core::sync::atomic::Ordering::Relaxed);
 }
 
-/// debugfs `kvm_hv_rs/nestedv2_check`.
-pub(crate) fn describe_nestedv2_check(
+/// debugfs `kvm_hv_rs/nested_check`.
+pub(crate) fn describe_nested_check(
     d: &(),
     f: &mut core::fmt::Formatter<'_>,
 ) -> core::fmt::Result {

@@ -185,11 +185,145 @@ void kvmhv_rs_p9_leave_guest(struct kvm_vcpu *vcpu, int srcu_idx, int trap,
 	preempt_enable();
 }
 
-/* Rust enters a guest on bare metal itself; as a nested HV, here. */
-int kvmhv_rs_p9_guest_entry_pseries(struct kvm_vcpu *vcpu, u64 time_limit,
-				    unsigned long lpcr, u64 *tb)
+/*
+ * The nested API v1 entry's hardware steps (kvmhv_vcpu_entry_p9_nested()),
+ * around the register image Rust fills and reads back. First the host's
+ * OS SPRs and PSSCR saved and the MSR hard-disabled: false, and no entry,
+ * if an interrupt came in; else the vcpu's FP/VMX/TM state and PSSCR
+ * loaded ...
+ */
+bool kvmhv_rs_nestedv1_prepare(struct kvm_vcpu *vcpu,
+			       struct p9_host_os_sprs *host,
+			       unsigned long *host_psscr)
 {
-	return kvmhv_p9_guest_entry(vcpu, time_limit, lpcr, tb);
+	unsigned long msr = mfmsr();
+
+	BUILD_BUG_ON(sizeof(*host) > KVMHV_RS_HOST_SPRS_WORDS * sizeof(u64));
+	save_p9_host_os_sprs(host);
+	*host_psscr = mfspr(SPRN_PSSCR_PR);
+	kvmppc_msr_hard_disable_set_facilities(vcpu, msr);
+	if (lazy_irq_pending())
+		return false;
+	load_vcpu_state(vcpu, host);
+	if (vcpu->arch.psscr != *host_psscr)
+		mtspr(SPRN_PSSCR_PR, vcpu->arch.psscr);
+	return true;
+}
+
+/*
+ * ... then the decrementer, DAR, DSISR and the PMU switched to the guest's
+ * and H_ENTER_NESTED with @hr and the vcpu's pt_regs (the L0 writes both
+ * back); returns its answer, the trap or, negative, its error ...
+ */
+long kvmhv_rs_nestedv1_run(struct kvm_vcpu *vcpu, struct hv_guest_state *hr,
+			   struct p9_host_os_sprs *host, u64 tb)
+{
+	long trap;
+
+	mtspr(SPRN_DEC, kvmppc_dec_expires_host_tb(vcpu) - tb);
+	mtspr(SPRN_DAR, vcpu->arch.shregs.dar);
+	mtspr(SPRN_DSISR, vcpu->arch.shregs.dsisr);
+	switch_pmu_to_guest(vcpu, host);
+	accumulate_time(vcpu, &vcpu->arch.in_guest);
+	trap = plpar_hcall_norets(H_ENTER_NESTED, __pa(hr),
+				  __pa(&vcpu->arch.regs));
+	accumulate_time(vcpu, &vcpu->arch.guest_exit);
+	return trap;
+}
+
+/*
+ * ... and, once Rust has read the image back, the PMU, the MSR, DAR,
+ * DSISR, PSSCR and FP/VMX/TM state taken from the guest, its decrementer
+ * read (@tb becomes the exit's timebase), the host's decrementer, OS SPRs
+ * and PSSCR back.
+ */
+void kvmhv_rs_nestedv1_finish(struct kvm_vcpu *vcpu,
+			      struct p9_host_os_sprs *host,
+			      unsigned long host_psscr, unsigned long lpcr,
+			      u64 *tb)
+{
+	s64 dec;
+
+	switch_pmu_to_host(vcpu, host);
+	vcpu->arch.shregs.msr = vcpu->arch.regs.msr;
+	vcpu->arch.shregs.dar = mfspr(SPRN_DAR);
+	vcpu->arch.shregs.dsisr = mfspr(SPRN_DSISR);
+	vcpu->arch.psscr = mfspr(SPRN_PSSCR_PR);
+
+	store_vcpu_state(vcpu);
+
+	dec = mfspr(SPRN_DEC);
+	if (!(lpcr & LPCR_LD)) /* Sign extend if not using large decrementer */
+		dec = (s32)dec;
+	*tb = mftb();
+	vcpu->arch.dec_expires = dec + (*tb + kvmppc_get_tb_offset(vcpu));
+
+	timer_rearm_host_dec(*tb);
+
+	restore_p9_host_os_sprs(vcpu, host);
+	if (vcpu->arch.psscr != host_psscr)
+		mtspr(SPRN_PSSCR_PR, host_psscr);
+}
+
+/*
+ * kvm_hv_rs's nested check of the v1 image: the image C builds for the
+ * same vcpu (kvmhv_save_hv_regs() and kvmhv_vcpu_entry_p9_nested()'s own
+ * fields) against Rust's @hr. Returns 0 if the same, else 1 + the first
+ * byte offset that differs.
+ */
+long kvmhv_rs_nestedv1_check_image(struct kvm_vcpu *vcpu,
+				   const struct hv_guest_state *hr)
+{
+	struct hv_guest_state c = {};
+	const u8 *a = (const u8 *)&c, *b = (const u8 *)hr;
+	size_t i;
+
+	kvmhv_save_hv_regs(vcpu, &c);
+	c.lpcr = hr->lpcr;
+	c.amor = ~0;
+	c.version = HV_GUEST_STATE_VERSION;
+	c.lpid = vcpu->kvm->arch.lpid;
+	c.vcpu_token = vcpu->vcpu_id;
+	c.hdec_expiry = hr->hdec_expiry;
+	for (i = 0; i < sizeof(c); i++)
+		if (a[i] != b[i])
+			return 1 + i;
+	return 0;
+}
+
+/*
+ * ... and of the read-back: kvmhv_restore_hv_return_state() applied to a
+ * copy of the vcpu's fields as they were (@before, the doorbell request
+ * @doorbell) must give what Rust stored. Returns 0, or 1 + the index of
+ * the first field that differs.
+ */
+long kvmhv_rs_nestedv1_check_return(struct kvm_vcpu *vcpu,
+				    const struct hv_guest_state *hr,
+				    u8 doorbell)
+{
+	const struct kvmppc_vcore *vc = vcpu->arch.vcore;
+	const u64 want[] = {
+		doorbell | hr->dpdes, hr->hfscr, hr->purr, hr->spurr, hr->ic,
+		hr->vtb, hr->hdar, (u32)hr->hdsisr, hr->asdr, hr->heir,
+		hr->srr0, hr->srr1, hr->sprg[0], hr->sprg[1], hr->sprg[2],
+		hr->sprg[3], (u32)hr->pidr, hr->cfar, hr->ppr,
+	};
+	const u64 got[] = {
+		vcpu->arch.doorbell_request, vcpu->arch.hfscr,
+		vcpu->arch.purr, vcpu->arch.spurr, vcpu->arch.ic, vc->vtb,
+		vcpu->arch.fault_dar, vcpu->arch.fault_dsisr,
+		vcpu->arch.fault_gpa, vcpu->arch.emul_inst,
+		vcpu->arch.shregs.srr0, vcpu->arch.shregs.srr1,
+		vcpu->arch.shregs.sprg0, vcpu->arch.shregs.sprg1,
+		vcpu->arch.shregs.sprg2, vcpu->arch.shregs.sprg3,
+		vcpu->arch.pid, vcpu->arch.cfar, vcpu->arch.ppr,
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(want); i++)
+		if (want[i] != got[i])
+			return 1 + i;
+	return 0;
 }
 
 /*
@@ -222,7 +356,7 @@ long kvmhv_rs_nestedv2_run(struct kvm_vcpu *vcpu, int *trap,
 }
 
 /*
- * kvm_hv_rs's nested-v2 check (module parameter nestedv2_check): kvm-hv's
+ * kvm_hv_rs's nested-v2 check (module parameter nested_check): kvm-hv's
  * own C encodes the same vcpu state as Rust just did, and reads the same
  * output, so that the two can be compared at every entry of every test.
  *

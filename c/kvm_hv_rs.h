@@ -40,8 +40,28 @@ void kvmhv_rs_p9_update_vpa_dispatch(struct kvm_vcpu *vcpu, u64 tb);
 int kvmhv_rs_p9_guest_state_enter(struct kvm_vcpu *vcpu);
 void kvmhv_rs_p9_leave_guest(struct kvm_vcpu *vcpu, int srcu_idx, int trap,
 			  unsigned long flags);
-int kvmhv_rs_p9_guest_entry_pseries(struct kvm_vcpu *vcpu, u64 time_limit,
-				 unsigned long lpcr, u64 *tb);
+struct p9_host_os_sprs;
+struct hv_guest_state;
+/*
+ * The host SPRs the nested v1 entry saves, in storage Rust owns without
+ * knowing the layout (book3s_hv.h is kvm-hv's private header): this many
+ * doublewords, checked at build time in c/book3s_hv.c.
+ */
+#define KVMHV_RS_HOST_SPRS_WORDS 16
+bool kvmhv_rs_nestedv1_prepare(struct kvm_vcpu *vcpu,
+			       struct p9_host_os_sprs *host,
+			       unsigned long *host_psscr);
+long kvmhv_rs_nestedv1_run(struct kvm_vcpu *vcpu, struct hv_guest_state *hr,
+			   struct p9_host_os_sprs *host, u64 tb);
+void kvmhv_rs_nestedv1_finish(struct kvm_vcpu *vcpu,
+			      struct p9_host_os_sprs *host,
+			      unsigned long host_psscr, unsigned long lpcr,
+			      u64 *tb);
+long kvmhv_rs_nestedv1_check_image(struct kvm_vcpu *vcpu,
+				   const struct hv_guest_state *hr);
+long kvmhv_rs_nestedv1_check_return(struct kvm_vcpu *vcpu,
+				    const struct hv_guest_state *hr,
+				    u8 doorbell);
 bool kvmhv_rs_nestedv2_hard_disable(struct kvm_vcpu *vcpu);
 long kvmhv_rs_nestedv2_run(struct kvm_vcpu *vcpu, int *trap,
 			   unsigned long *elem);

@@ -17,6 +17,7 @@
 use super::gsb::{self, id, Map, Parsed, Value, VcpuRegs, Writer};
 use super::single::EntryError;
 use crate::c;
+use core::marker::PhantomData;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use kernel::{bindings, prelude::*};
 
@@ -31,9 +32,18 @@ const _: () = {
 /// The vcpu's registers behind each guest state ID, as
 /// `gs_msg_ops_vcpu_fill_info` reads and `gs_msg_ops_vcpu_refresh_info`
 /// writes them.
+///
+/// # Invariants
+///
+/// `arch` is a vcpu's, `vc` its vcore, both valid for `'a`; the vcpu runs on
+/// this thread, which alone reads and writes its registers meanwhile.
+/// Other CPUs change other fields of the same structures (pending
+/// exceptions, the doorbell request), so only references to single
+/// register fields are ever made from the pointers, never to the whole.
 struct Regs<'a> {
-    arch: &'a mut bindings::kvm_vcpu_arch,
-    vc: &'a mut bindings::kvmppc_vcore,
+    arch: *mut bindings::kvm_vcpu_arch,
+    vc: *mut bindings::kvmppc_vcore,
+    _vcpu: PhantomData<&'a mut bindings::kvm_vcpu>,
 }
 
 /// A field of the vcpu that holds one ID's value.
@@ -89,78 +99,78 @@ impl Regs<'_> {
     #[inline]
     fn field(&mut self, iden: u16) -> Option<Field<'_>> {
         use Field::*;
-        let a = &mut *self.arch;
-        // The GPRs first: an hcall's exit brings ten back.
-        if let i @ GPR0..=GPR31 = iden {
-            // SAFETY: every member of pt_regs' union is plain integers laid
-            // over the same registers.
-            let gpr = unsafe { &mut a.regs.__bindgen_anon_1.user_regs.gpr };
-            return Some(Int(&mut gpr[usize::from(i - GPR0)]));
-        }
-        Some(match iden {
-            id::DSCR => Int(&mut a.dscr),
-            id::MMCRA => Int(&mut a.mmcra),
-            id::HFSCR => Int(&mut a.hfscr),
-            id::PURR => Int(&mut a.purr),
-            id::SPURR => Int(&mut a.spurr),
-            id::AMR => Int(&mut a.amr),
-            id::UAMOR => Int(&mut a.uamor),
-            id::SIAR => Int(&mut a.siar),
-            id::SDAR => Int(&mut a.sdar),
-            id::IAMR => Int(&mut a.iamr),
-            id::DAWR0 => Int(&mut a.dawr0),
-            id::DAWR1 => Int(&mut a.dawr1),
-            id::DAWRX0 => Int(&mut a.dawrx0),
-            id::DAWRX1 => Int(&mut a.dawrx1),
-            id::DEXCR => Int(&mut a.dexcr),
-            id::HASHKEYR => Int(&mut a.hashkeyr),
-            id::HASHPKEYR => Int(&mut a.hashpkeyr),
-            id::CIABR => Int(&mut a.ciabr),
-            id::WORT => Int(&mut a.wort),
-            id::PPR => Int(&mut a.ppr),
-            id::PSPB => Int(&mut a.pspb),
-            id::TAR => Int(&mut a.tar),
-            id::FSCR => Int(&mut a.fscr),
-            id::EBBHR => Int(&mut a.ebbhr),
-            id::EBBRR => Int(&mut a.ebbrr),
-            id::BESCR => Int(&mut a.bescr),
-            id::IC => Int(&mut a.ic),
-            id::CTRL => Int(&mut a.ctrl),
-            id::PIDR => Int(&mut a.pid),
-            id::VRSAVE => Int(&mut a.vrsave),
-            i @ MMCR0..=MMCR3 => Int(&mut a.mmcr[usize::from(i - MMCR0)]),
-            i @ SIER0..=SIER2 => Int(&mut a.sier[usize::from(i - SIER0)]),
-            i @ PMC0..=PMC5 => Int(&mut a.pmc[usize::from(i - PMC0)]),
-            // SAFETY: as for the GPRs.
-            id::CR => Int(unsafe { &mut a.regs.__bindgen_anon_1.user_regs.ccr }),
-            // SAFETY: as for the GPRs.
-            id::XER => Int(unsafe { &mut a.regs.__bindgen_anon_1.user_regs.xer }),
-            // SAFETY: as for the GPRs.
-            id::CTR => Int(unsafe { &mut a.regs.__bindgen_anon_1.user_regs.ctr }),
-            // SAFETY: as for the GPRs.
-            id::LR => Int(unsafe { &mut a.regs.__bindgen_anon_1.user_regs.link }),
-            // SAFETY: as for the GPRs.
-            id::NIA => Int(unsafe { &mut a.regs.__bindgen_anon_1.user_regs.nip }),
-            id::SRR0 => Int(&mut a.shregs.srr0),
-            id::SRR1 => Int(&mut a.shregs.srr1),
-            id::SPRG0 => Int(&mut a.shregs.sprg0),
-            id::SPRG1 => Int(&mut a.shregs.sprg1),
-            id::SPRG2 => Int(&mut a.shregs.sprg2),
-            id::SPRG3 => Int(&mut a.shregs.sprg3),
-            id::DAR => Int(&mut a.shregs.dar),
-            id::DSISR => Int(&mut a.shregs.dsisr),
-            id::MSR => Int(&mut a.shregs.msr),
-            id::VTB => Int(&mut self.vc.vtb),
-            id::DPDES => Int(&mut self.vc.dpdes),
-            id::LPCR => Int(&mut self.vc.lpcr),
-            id::TB_OFFSET => Int(&mut self.vc.tb_offset),
-            id::FPSCR => Int(&mut a.fp.fpscr),
-            i @ VSR0..=VSR31 => Pair(&mut a.fp.fpr[usize::from(i - VSR0)]),
-            #[cfg(CONFIG_VSX)]
-            id::VSCR => Int(&mut a.vr.vscr.u[3]),
-            #[cfg(CONFIG_VSX)]
-            i @ VSR32..=VSR63 => Vec(&mut a.vr.vr[usize::from(i - VSR32)].u),
-            _ => return None,
+        let (a, vc) = (self.arch, self.vc);
+        // SAFETY: (type invariant) each place below is one register field
+        // of the vcpu or its vcore, which only this thread uses while the
+        // vcpu runs; `&mut self` keeps it the only reference made from
+        // `self`. pt_regs' union members are plain integers laid over the
+        // same registers.
+        Some(unsafe {
+            // The GPRs first: an hcall's exit brings ten back.
+            if let i @ GPR0..=GPR31 = iden {
+                let gpr = &mut (*a).regs.__bindgen_anon_1.user_regs.gpr;
+                return Some(Int(&mut gpr[usize::from(i - GPR0)]));
+            }
+            match iden {
+                id::DSCR => Int(&mut (*a).dscr),
+                id::MMCRA => Int(&mut (*a).mmcra),
+                id::HFSCR => Int(&mut (*a).hfscr),
+                id::PURR => Int(&mut (*a).purr),
+                id::SPURR => Int(&mut (*a).spurr),
+                id::AMR => Int(&mut (*a).amr),
+                id::UAMOR => Int(&mut (*a).uamor),
+                id::SIAR => Int(&mut (*a).siar),
+                id::SDAR => Int(&mut (*a).sdar),
+                id::IAMR => Int(&mut (*a).iamr),
+                id::DAWR0 => Int(&mut (*a).dawr0),
+                id::DAWR1 => Int(&mut (*a).dawr1),
+                id::DAWRX0 => Int(&mut (*a).dawrx0),
+                id::DAWRX1 => Int(&mut (*a).dawrx1),
+                id::DEXCR => Int(&mut (*a).dexcr),
+                id::HASHKEYR => Int(&mut (*a).hashkeyr),
+                id::HASHPKEYR => Int(&mut (*a).hashpkeyr),
+                id::CIABR => Int(&mut (*a).ciabr),
+                id::WORT => Int(&mut (*a).wort),
+                id::PPR => Int(&mut (*a).ppr),
+                id::PSPB => Int(&mut (*a).pspb),
+                id::TAR => Int(&mut (*a).tar),
+                id::FSCR => Int(&mut (*a).fscr),
+                id::EBBHR => Int(&mut (*a).ebbhr),
+                id::EBBRR => Int(&mut (*a).ebbrr),
+                id::BESCR => Int(&mut (*a).bescr),
+                id::IC => Int(&mut (*a).ic),
+                id::CTRL => Int(&mut (*a).ctrl),
+                id::PIDR => Int(&mut (*a).pid),
+                id::VRSAVE => Int(&mut (*a).vrsave),
+                i @ MMCR0..=MMCR3 => Int(&mut (*a).mmcr[usize::from(i - MMCR0)]),
+                i @ SIER0..=SIER2 => Int(&mut (*a).sier[usize::from(i - SIER0)]),
+                i @ PMC0..=PMC5 => Int(&mut (*a).pmc[usize::from(i - PMC0)]),
+                id::CR => Int(&mut (*a).regs.__bindgen_anon_1.user_regs.ccr),
+                id::XER => Int(&mut (*a).regs.__bindgen_anon_1.user_regs.xer),
+                id::CTR => Int(&mut (*a).regs.__bindgen_anon_1.user_regs.ctr),
+                id::LR => Int(&mut (*a).regs.__bindgen_anon_1.user_regs.link),
+                id::NIA => Int(&mut (*a).regs.__bindgen_anon_1.user_regs.nip),
+                id::SRR0 => Int(&mut (*a).shregs.srr0),
+                id::SRR1 => Int(&mut (*a).shregs.srr1),
+                id::SPRG0 => Int(&mut (*a).shregs.sprg0),
+                id::SPRG1 => Int(&mut (*a).shregs.sprg1),
+                id::SPRG2 => Int(&mut (*a).shregs.sprg2),
+                id::SPRG3 => Int(&mut (*a).shregs.sprg3),
+                id::DAR => Int(&mut (*a).shregs.dar),
+                id::DSISR => Int(&mut (*a).shregs.dsisr),
+                id::MSR => Int(&mut (*a).shregs.msr),
+                id::VTB => Int(&mut (*vc).vtb),
+                id::DPDES => Int(&mut (*vc).dpdes),
+                id::LPCR => Int(&mut (*vc).lpcr),
+                id::TB_OFFSET => Int(&mut (*vc).tb_offset),
+                id::FPSCR => Int(&mut (*a).fp.fpscr),
+                i @ VSR0..=VSR31 => Pair(&mut (*a).fp.fpr[usize::from(i - VSR0)]),
+                #[cfg(CONFIG_VSX)]
+                id::VSCR => Int(&mut (*a).vr.vscr.u[3]),
+                #[cfg(CONFIG_VSX)]
+                i @ VSR32..=VSR63 => Vec(&mut (*a).vr.vr[usize::from(i - VSR32)].u),
+                _ => return None,
+            }
         })
     }
 }
@@ -169,13 +179,13 @@ impl VcpuRegs for Regs<'_> {
     fn get(&mut self, iden: u16) -> Option<Value> {
         match iden {
             id::AMOR => Some(Value::Dword(!0)),
-            id::DEC_EXPIRY_TB => Some(Value::Dword(
-                self.arch
-                    .dec_expires
-                    .get()
-                    .wrapping_sub(self.vc.tb_offset.get()),
-            )),
-            id::LOGICAL_PVR => Some(Value::Word(match self.vc.arch_compat.get() as u32 {
+            // SAFETY: (type invariant) register fields of the vcpu and its
+            // vcore, read by value.
+            id::DEC_EXPIRY_TB => Some(Value::Dword(unsafe {
+                (*self.arch).dec_expires.wrapping_sub((*self.vc).tb_offset)
+            })),
+            // SAFETY: as above.
+            id::LOGICAL_PVR => Some(Value::Word(match unsafe { (*self.vc).arch_compat } {
                 // None chosen: the host CPU's, as C sends (0 would make
                 // the L0 fail the entry).
                 // SAFETY: reads the boot CPU's features, set at boot.
@@ -209,15 +219,21 @@ impl VcpuRegs for Regs<'_> {
         };
         match iden {
             id::AMOR => {}
-            id::DEC_EXPIRY_TB => {
-                let tb_offset = self.vc.tb_offset.get();
-                self.arch.dec_expires.set(dw0.wrapping_add(tb_offset))
-            }
-            id::LOGICAL_PVR => self.vc.arch_compat.set(dw0),
-            id::HDAR => self.arch.fault_dar.set(dw0),
-            id::HDSISR => self.arch.fault_dsisr.set(dw0),
-            id::ASDR => self.arch.fault_gpa.set(dw0),
-            id::HEIR => self.arch.emul_inst.set(dw0),
+            // SAFETY: (type invariant) register fields of the vcpu and its
+            // vcore, written by value; the same for the five below.
+            id::DEC_EXPIRY_TB => unsafe {
+                (*self.arch).dec_expires = dw0.wrapping_add((*self.vc).tb_offset)
+            },
+            // SAFETY: as above.
+            id::LOGICAL_PVR => unsafe { (*self.vc).arch_compat = dw0 as u32 },
+            // SAFETY: as above.
+            id::HDAR => unsafe { (*self.arch).fault_dar = dw0 as usize },
+            // SAFETY: as above.
+            id::HDSISR => unsafe { (*self.arch).fault_dsisr = dw0 as u32 },
+            // SAFETY: as above.
+            id::ASDR => unsafe { (*self.arch).fault_gpa = dw0 as usize },
+            // SAFETY: as above.
+            id::HEIR => unsafe { (*self.arch).emul_inst = dw0 },
             _ => match self.field(iden) {
                 Some(Field::Int(f)) => f.set(dw0),
                 Some(Field::Pair(f)) => *f = [dw0, dw1],
@@ -248,12 +264,12 @@ unsafe fn bytes<'a>(gsb: *mut bindings::kvmppc_gs_buff) -> &'a mut [u8] {
 }
 
 /// Whether each entry is checked against kvm-hv's C (module parameter
-/// `nestedv2_check`), and what the checks found.
+/// `nested_check`), and what the checks found.
 pub(crate) static CHECK: AtomicBool = AtomicBool::new(false);
 static CHECKED: AtomicU64 = AtomicU64::new(0);
 static DIFFERED: AtomicU64 = AtomicU64::new(0);
 
-/// debugfs `kvm_hv_rs/nestedv2_check`: the counts.
+/// debugfs `kvm_hv_rs/nested_check`: the counts.
 pub(crate) fn describe_check(_: &(), f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
     writeln!(
         f,
@@ -266,12 +282,12 @@ pub(crate) fn describe_check(_: &(), f: &mut core::fmt::Formatter<'_>) -> core::
 
 /// Counts one check's result `r` (C's: 0 when the same), and says what
 /// differed.
-fn checked(what: &str, r: kernel::ffi::c_long) {
+pub(super) fn checked(what: &str, r: kernel::ffi::c_long) {
     CHECKED.fetch_add(1, Relaxed);
     if r != 0 {
         DIFFERED.fetch_add(1, Relaxed);
         pr_err!(
-            "nestedv2 check: {} differs from kvm-hv's C ({:#x})\n",
+            "nested check: {} differs from kvm-hv's C ({:#x})\n",
             what,
             r
         );
@@ -283,15 +299,17 @@ impl Regs<'_> {
     ///
     /// # Safety
     ///
-    /// `vcpu` is valid, in `KVM_RUN` on this thread, and nothing else
-    /// reads or writes its `arch` or its vcore while the result lives (so
-    /// no C is called with `vcpu` meanwhile).
+    /// `vcpu` is valid for `'a`, in `KVM_RUN` on this thread, and nothing
+    /// else reads or writes its registers while the result lives (no C is
+    /// called with `vcpu` meanwhile).
     unsafe fn of<'a>(vcpu: *mut bindings::kvm_vcpu) -> Regs<'a> {
-        // SAFETY: the caller's; the vcore is a separate allocation.
+        // INVARIANT: the caller's; no reference is made here.
+        // SAFETY: `vcpu` is valid (the caller's).
         unsafe {
             Regs {
-                arch: &mut (*vcpu).arch,
-                vc: &mut *(*vcpu).arch.vcore,
+                arch: &raw mut (*vcpu).arch,
+                vc: (*vcpu).arch.vcore,
+                _vcpu: PhantomData,
             }
         }
     }
@@ -325,14 +343,16 @@ pub(super) unsafe fn enter(
     // made with the vcpu, live as long as it, and only its run and its
     // accessors, on this thread, use them. No C runs in this block.
     unsafe {
-        let regs = Regs::of(vcpu);
-        if regs.arch.doorbell_request != 0 {
-            regs.arch.doorbell_request = 0;
+        let a = &raw mut (*vcpu).arch;
+        // Other CPUs set the request: read and cleared as a whole byte.
+        let db = &raw mut (*a).doorbell_request;
+        if core::ptr::read_volatile(db) != 0 {
+            core::ptr::write_volatile(db, 0);
             // kvmppc_set_dpdes(vcpu, 1): the L0 keeps the doorbell.
-            regs.vc.dpdes = 1;
+            (*(*a).vcore).dpdes = 1;
             gsb::map_set(as_map(&mut (*vmsg).bitmap.bitmap), id::DPDES);
             gsb::map_set(as_map(&mut (*wmsg).bitmap.bitmap), id::DPDES);
-            gsb::map_set(as_map(&mut regs.arch.nestedv2_io.valids.bitmap), id::DPDES);
+            gsb::map_set(as_map(&mut (*a).nestedv2_io.valids.bitmap), id::DPDES);
         }
     }
 
@@ -417,16 +437,17 @@ pub(super) unsafe fn enter(
     let parsed = unsafe {
         gsb::map_zero(as_map(&mut (*vmsg).bitmap.bitmap));
         gsb::map_zero(as_map(&mut (*wmsg).bitmap.bitmap));
-        let mut regs = Regs::of(vcpu);
+        let a = &raw mut (*vcpu).arch;
         // kvmhv_nestedv2_parse_output(): what the exit did not report is
         // not left from the last one.
-        regs.arch.fault_dar = 0;
-        regs.arch.fault_dsisr = 0;
-        regs.arch.fault_gpa = 0;
-        regs.arch.emul_inst = bindings::KVM_INST_FETCH_FAILED as u64;
+        (*a).fault_dar = 0;
+        (*a).fault_dsisr = 0;
+        (*a).fault_gpa = 0;
+        (*a).emul_inst = bindings::KVM_INST_FETCH_FAILED as u64;
+        let mut regs = Regs::of(vcpu);
         Parsed::new(bytes(output)).map(|p| {
             let valid = gsb::refresh(&p, &mut regs);
-            regs.arch.nestedv2_io.valids.bitmap = valid.map(|w| w as kernel::ffi::c_ulong);
+            (*a).nestedv2_io.valids.bitmap = valid.map(|w| w as kernel::ffi::c_ulong);
         })
     };
     parsed.map_err(EntryError::Host)?;

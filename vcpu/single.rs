@@ -149,17 +149,13 @@ pub(crate) trait P9Vcpu {
     /// the guest and restores interrupts and preemption. One call out of
     /// the module (`kvmhv_p9_leave_guest`).
     fn leave_guest(&mut self, in_guest: InGuest, trap: u32);
-    /// `kvmhv_p9_guest_entry` of a host that is a guest of a nested API v1
-    /// hypervisor (`H_ENTER_NESTED`, in C).
-    fn enter_pseries(&mut self, g: &InGuest, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32;
-    /// `kvmhv_is_nestedv2`: the host is a guest of a nested API v2
-    /// hypervisor.
-    fn nestedv2(&self) -> bool;
-    /// `kvmhv_vcpu_entry_nestedv2`: runs the vcpu through `H_GUEST_RUN_VCPU`
-    /// until an exit or `time_limit`. `tb` is the entry's timebase, updated
-    /// to the exit's. Returns the trap (0: an interrupt came in before the
-    /// entry), or why the vcpu did not run.
-    fn enter_nestedv2(
+    /// `kvmhv_vcpu_entry_p9_nested` (nested API v1: `H_ENTER_NESTED`) or
+    /// `kvmhv_vcpu_entry_nestedv2` (v2: `H_GUEST_RUN_VCPU`), whichever API
+    /// the host's hypervisor offers: runs the vcpu until an exit or
+    /// `time_limit`. `tb` is the entry's timebase, updated to the exit's.
+    /// Returns the trap (0: an interrupt came in before the entry), or why
+    /// the vcpu did not run.
+    fn enter_nested(
         &mut self,
         g: &InGuest,
         time_limit: u64,
@@ -324,12 +320,10 @@ fn enter_and_handle<V: P9Vcpu>(v: &mut V, time_limit: u64, lpcr: u64) {
     v.update_vpa_dispatch(tb);
     v.trace_guest(false);
     let g = enter_guest_state(v, claimed);
-    let entry = if !v.on_pseries() {
-        Ok(guest_entry(v, &g, time_limit, lpcr, &mut tb))
-    } else if v.nestedv2() {
-        nestedv2_entry(v, &g, time_limit, lpcr, &mut tb)
+    let entry = if v.on_pseries() {
+        pseries_entry(v, &g, time_limit, lpcr, &mut tb)
     } else {
-        nestedv1_result(v.enter_pseries(&g, time_limit, lpcr, &mut tb))
+        Ok(guest_entry(v, &g, time_limit, lpcr, &mut tb))
     };
     let trap = match entry {
         Ok(trap) => trap,
@@ -452,12 +446,12 @@ pub(crate) enum EntryError {
     Host(Errno),
 }
 
-/// `kvmhv_p9_guest_entry` on a nested-v2 host: as on bare metal, a due
-/// host timer or a passed limit ends the entry before it starts; the L0
-/// runs the vcpu; an `H_CEDE` is handled at once (the vcpu's decrementer
-/// then wakes it, not a XIVE escalation: the L0 owns the interrupt
-/// controller).
-pub(crate) fn nestedv2_entry<V: P9Vcpu>(
+/// `kvmhv_p9_guest_entry` on a pseries host (a guest of a nested API v1
+/// or v2 hypervisor): as on bare metal, a due host timer or a passed limit
+/// ends the entry before it starts; the L0 runs the vcpu; an `H_CEDE` is
+/// handled at once (the vcpu's decrementer then wakes it, not a XIVE
+/// escalation: the L0 owns the interrupt controller).
+pub(crate) fn pseries_entry<V: P9Vcpu>(
     v: &mut V,
     g: &InGuest,
     time_limit: u64,
@@ -470,7 +464,7 @@ pub(crate) fn nestedv2_entry<V: P9Vcpu>(
     };
     v.clear_ceded();
     v.increment_dispatch();
-    let mut entry = v.enter_nestedv2(g, time_limit, lpcr, tb);
+    let mut entry = v.enter_nested(g, time_limit, lpcr, tb);
     if entry == Ok(vector::SYSCALL) && v.gpr3() == H_CEDE {
         v.cede();
         v.set_gpr3(0);

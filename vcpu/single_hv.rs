@@ -9,7 +9,7 @@ use super::hv::{GuestEntry, Hv};
 use super::interrupt::{self, vector, PendingInterrupts, Priority};
 use super::run::{self, HvVcpu};
 use super::single::{self, Claimed, EntryError, InGuest, IrqsOff, P9Vcpu};
-use super::{gsb, nestedv2_hv};
+use super::{gsb, nestedv1_hv, nestedv2_hv};
 use crate::{c, errno::Errno, host, trace};
 use kernel::{bindings, ffi::c_int, prelude::*};
 
@@ -235,31 +235,26 @@ impl P9Vcpu for P9Entry<'_> {
         };
     }
 
-    fn enter_pseries(&mut self, _g: &InGuest, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32 {
-        // SAFETY: `vcpu` is valid and its MMU ready (type invariant), and
-        // claimed by this CPU in guest state (`_g`), as
-        // kvmhv_p9_guest_entry() requires.
-        unsafe {
-            c::kvmhv_rs_p9_guest_entry_pseries(self.vcpu(), time_limit, lpcr as usize, tb) as u32
-        }
-    }
-
-    fn nestedv2(&self) -> bool {
-        host::nestedv2()
-    }
-
-    fn enter_nestedv2(
+    fn enter_nested(
         &mut self,
         _g: &InGuest,
         time_limit: u64,
         lpcr: u64,
         tb: &mut u64,
     ) -> Result<u32, EntryError> {
-        // SAFETY: `vcpu` is valid and in `KVM_RUN` on this thread (type
-        // invariant), on a nested-v2 host (this is called only there), and
-        // claimed by this CPU in guest state with preemption and interrupts
-        // off (`_g`). On POWER9 and later each vcpu has its own vcore.
-        unsafe { nestedv2_hv::enter(self.vcpu(), time_limit, lpcr, tb) }
+        if host::nestedv2() {
+            // SAFETY: `vcpu` is valid and in `KVM_RUN` on this thread (type
+            // invariant), on a pseries host (this is called only there)
+            // whose API is the one chosen, and claimed by this CPU in guest
+            // state with preemption and interrupts off (`_g`). On POWER9
+            // and later each vcpu has its own vcore.
+            unsafe { nestedv2_hv::enter(self.vcpu(), time_limit, lpcr, tb) }
+        } else {
+            // SAFETY: as above, on an API v1 host.
+            single::nestedv1_result(unsafe {
+                nestedv1_hv::enter(self.vcpu(), time_limit, lpcr, tb)
+            })
+        }
     }
 
     fn entry_failed(&mut self, e: EntryError) -> i32 {

@@ -213,25 +213,28 @@ impl P9Vcpu for Mock {
         self.claimed = false;
         self.push("release_entered");
     }
-    fn enter_pseries(&mut self, _g: &InGuest, time_limit: u64, lpcr: u64, tb: &mut u64) -> u32 {
-        self.push("enter_pseries");
-        self.run_guest(time_limit, lpcr, tb)
-    }
-    fn nestedv2(&self) -> bool {
-        self.nestedv2
-    }
-    fn enter_nestedv2(
+
+    fn enter_nested(
         &mut self,
         _g: &InGuest,
         time_limit: u64,
         lpcr: u64,
         tb: &mut u64,
     ) -> Result<u32, EntryError> {
-        self.push("enter_nestedv2");
+        self.push(if self.nestedv2 {
+            "enter_nestedv2"
+        } else {
+            "enter_nestedv1"
+        });
         if let Some(e) = self.entry_error {
             return Err(e);
         }
-        Ok(self.run_guest(time_limit, lpcr, tb))
+        let trap = self.run_guest(time_limit, lpcr, tb);
+        if self.nestedv2 {
+            Ok(trap)
+        } else {
+            nestedv1_result(trap)
+        }
     }
     fn entry_failed(&mut self, e: EntryError) -> i32 {
         self.push("entry_failed");
@@ -839,7 +842,7 @@ fn a_radix_guest_has_no_slb_to_save() {
 }
 
 #[test]
-fn a_nested_host_enters_through_c_whole() {
+fn a_nested_v1_host_enters_through_h_enter_nested() {
     let mut m = Mock {
         on_pseries: true,
         ..Mock::ready(exit(TRAP_HCALL, RESUME_HOST))
@@ -848,8 +851,15 @@ fn a_nested_host_enters_through_c_whole() {
     let s = m.steps();
     let i = s.iter().position(|&x| x == "state_enter").unwrap();
     assert_eq!(
-        &s[i..i + 4],
-        ["state_enter", "enter_pseries", "enter", "state_exit"]
+        &s[i..i + 6],
+        [
+            "state_enter",
+            "clear_ceded",
+            "dispatch++",
+            "enter_nestedv1",
+            "enter",
+            "dispatch++"
+        ]
     );
     assert!(!s.contains(&"xive_push"));
 }
@@ -869,7 +879,7 @@ fn nestedv2_enters_through_the_l0_not_the_v1_entry() {
     run_single_vcpu(&mut m, !0, LPCR);
     let steps = m.steps();
     assert!(steps.contains(&"enter_nestedv2"));
-    assert!(!steps.contains(&"enter_pseries") && !steps.contains(&"in_guest"));
+    assert!(!steps.contains(&"enter_nestedv1") && !steps.contains(&"in_guest"));
     // No XIVE context to push on a pseries host: the L0 owns it.
     assert!(!steps.contains(&"xive_push"));
     // Dispatched around the run: the yield count is even again.
