@@ -508,7 +508,7 @@ run_faults_module() {
 	rc=$?
 	faults_mark end
 	cat /tmp/faults.out
-	modprobe kvm_hv_rs || rc=1
+	modprobe kvm_hv_rs ${rs_args:-} || rc=1
 	if [ $rc = 0 ]; then ok faults_module.kvm_hv_rs; else not_ok faults_module.kvm_hv_rs; fi
 }
 # faults_same: per operation kvm_hv_rs owns (allocate_htab, first_run), its
@@ -600,7 +600,7 @@ rs_reload_cycles() {
 		# The last VM's deferred teardown may still hold the module.
 		for _ in $(seq 20); do rmmod kvm_hv_rs 2>/dev/null && break; sleep 0.5; done
 		! loaded kvm_hv_rs || { echo "cycle $i: rmmod failed"; return 1; }
-		modprobe kvm_hv_rs || { echo "cycle $i: modprobe failed"; return 1; }
+		modprobe kvm_hv_rs ${rs_args:-} || { echo "cycle $i: modprobe failed"; return 1; }
 		out=$(soak "reload.$i" 1 2>&1) || { echo "cycle $i:"; echo "$out"; return 1; }
 	done
 	echo "$i unload/load cycles, a VM run between each"
@@ -617,7 +617,7 @@ fuzz_record() {
 # A divergence is minimised under kvm-hv (A) and kvm_hv_rs (B); the control
 # run compares kvm-hv with itself.
 FUZZ_A="rmmod kvm_hv_rs 2>/dev/null; modprobe kvm_hv"
-FUZZ_B="rmmod kvm_hv 2>/dev/null; modprobe kvm_hv_rs"
+FUZZ_B="rmmod kvm_hv 2>/dev/null; modprobe kvm_hv_rs nested_check=1"
 fuzz_compare() {
 	r=0
 	fuzz_b=$FUZZ_B; [ -z "${fuzz_control:-}" ] || fuzz_b=$FUZZ_A

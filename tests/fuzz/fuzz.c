@@ -583,6 +583,12 @@ int main(int argc, char **argv)
 	struct fcase c;
 	uint64_t seed, n, i, bad = 0, bad_idx[8], stalls = 0;
 	int stall[8];
+	/*
+	 * Per MMU mode: since case after[mode] - 1, which the watchdog stopped
+	 * in this run only, this run's VM is a new one and the record's is
+	 * not (0: the two are in step).
+	 */
+	uint64_t after[2] = { 0, 0 }, follows[8];
 	const char *rec;
 	const char *load[2] = { getenv("FUZZ_LOAD_A"), getenv("FUZZ_LOAD_B") };
 	int kvm, mode;
@@ -679,8 +685,14 @@ int main(int argc, char **argv)
 		if (strcmp(rec, line)) {
 			if (bad < 8) {
 				bad_idx[bad] = i;
-				/* Only one of the two was stopped by the watchdog. */
-				stall[bad] = ends_by_watchdog(rec) != ends_by_watchdog(line);
+				/*
+				 * Only one of the two was stopped by the
+				 * watchdog, or an earlier case was and the two
+				 * VMs have not been in step since.
+				 */
+				stall[bad] = ends_by_watchdog(rec) != ends_by_watchdog(line) ||
+					     after[c.mmu];
+				follows[bad] = after[c.mmu];
 			}
 			if (bad++ < 3) {
 				printf("    # divergence: replay with `make fuzz SEED=%llu CASE=%llu`\n",
@@ -692,6 +704,16 @@ int main(int argc, char **argv)
 				       (unsigned long long)i, rec, line);
 			}
 		}
+		/*
+		 * The record run drops its VM only after its own watchdog stops:
+		 * when this run alone was stopped, the next cases of the mode run
+		 * in a new VM here and in the old one in the record, until the
+		 * record's next stop starts both anew.
+		 */
+		if (ends_by_watchdog(rec))
+			after[c.mmu] = 0;
+		else if (ends_by_watchdog(line) && !after[c.mmu])
+			after[c.mmu] = i + 1;
 	}
 	printf("# %llu cases in %.1f s (%.0f cases/s), seed %llu: %llu reached H_READY, %llu an interrupt vector, %llu stopped by the watchdog, %llu KVM_RUN errors\n",
 	       (unsigned long long)i, now() - t0, i / (now() - t0 + 1e-9), (unsigned long long)seed,
@@ -716,8 +738,13 @@ int main(int argc, char **argv)
 			make_case(&c, seed, bad_idx[k]);
 			if (differs(&c, load, alone))
 				continue;
-			printf("    # case %llu: only one module's run was stopped by the %d ms watchdog, and alone in a fresh VM both give \"%.60s\": a stall of the emulated host, not counted\n",
-			       (unsigned long long)bad_idx[k], WATCHDOG_MS, alone[0]);
+			if (follows[k])
+				printf("    # case %llu: follows case %llu, which the %d ms watchdog stopped in this run only, so this run's VM was new and the record's was not; alone in a fresh VM both give \"%.60s\": the emulated host's time, not counted\n",
+				       (unsigned long long)bad_idx[k], (unsigned long long)(follows[k] - 1),
+				       WATCHDOG_MS, alone[0]);
+			else
+				printf("    # case %llu: only one module's run was stopped by the %d ms watchdog, and alone in a fresh VM both give \"%.60s\": a stall of the emulated host, not counted\n",
+				       (unsigned long long)bad_idx[k], WATCHDOG_MS, alone[0]);
 			stall[k] = -1;
 			stalls++;
 			real--;
