@@ -103,9 +103,6 @@ pub(crate) fn set_nested_check(on: bool) {
 }
 
 /// debugfs `kvm_hv_rs/nested_check`.
-pub(crate) fn describe_nested_check(
-    d: &(),
-    f: &mut core::fmt::Formatter<'_>,
-) -> core::fmt::Result {
+pub(crate) fn describe_nested_check(d: &(), f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
     nestedv2_hv::describe_check(d, f)
 }
