@@ -245,9 +245,11 @@ pub(crate) fn set_timer<V: P9Vcpu>(v: &mut V) {
 
 /// Whether the decrementer interrupt still queued after an exit is stale:
 /// the decrementer is positive again at `tb`, or the exit is an L1's
-/// `H_ENTER_NESTED`, after which L2 owns the decrementer.
-pub(crate) fn dec_is_stale(tb: u64, expires: u64, trap: u32, r3: u64) -> bool {
-    tb < expires || (trap == vector::SYSCALL && r3 == H_ENTER_NESTED)
+/// `H_ENTER_NESTED`, after which L2 owns the decrementer. `r3` is asked
+/// for only after an hcall, as C reads it: on a nested-v2 host reading a
+/// register the exit did not bring back is an `H_GUEST_GET_STATE`.
+pub(crate) fn dec_is_stale(tb: u64, expires: u64, trap: u32, r3: impl FnOnce() -> u64) -> bool {
+    tb < expires || (trap == vector::SYSCALL && r3() == H_ENTER_NESTED)
 }
 
 /// The LPCR to enter with, and whether to deliver an external interrupt
@@ -339,7 +341,7 @@ fn enter_and_handle<V: P9Vcpu>(v: &mut V, time_limit: u64, lpcr: u64) {
     };
     v.leave_guest(g, trap);
 
-    if v.dec_pending() && dec_is_stale(tb, v.dec_expires(), trap, v.gpr3()) {
+    if v.dec_pending() && dec_is_stale(tb, v.dec_expires(), trap, || v.gpr3()) {
         v.dequeue_dec();
     }
     v.trace_guest(true);
