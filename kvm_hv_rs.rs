@@ -58,9 +58,9 @@ impl kernel::Module for KvmHvRs {
             dir.read_callback_file(c"hpt_alloc", (), &hpt::describe_allocations),
             GFP_KERNEL,
         )?;
-        vcpu::nested_check::set(module_parameters::nested_check.value());
+        vcpu::set_nested_check(module_parameters::nested_check.value());
         let check_file = KBox::pin_init(
-            dir.read_callback_file(c"nested_check", (), &vcpu::nested_check::describe),
+            dir.read_callback_file(c"nested_check", (), &vcpu::describe_nested_check),
             GFP_KERNEL,
         )?;
         pr_info!("HV KVM registered: vcpu_run, inject_interrupt and arch_vm_ioctl in Rust\n");

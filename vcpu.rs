@@ -18,7 +18,6 @@
 mod gsb;
 mod hv;
 pub(crate) mod interrupt;
-pub(crate) mod nested_check;
 mod nestedv1_hv;
 mod nestedv2_hv;
 pub(crate) mod run;
@@ -96,4 +95,14 @@ pub(crate) unsafe extern "C" fn inject_interrupt(
     let mut hv = unsafe { Hv::from_raw(vcpu, entry()) };
     // Vectors are the small non-negative BOOK3S_INTERRUPT_* constants.
     hv.inject(vec as u32, srr1_flags);
+}
+
+/// Turns the nested-v2 entry's comparison with kvm-hv's C on or off.
+pub(crate) fn set_nested_check(on: bool) {
+    nestedv2_hv::CHECK.store(on, core::sync::atomic::Ordering::Relaxed);
+}
+
+/// debugfs `kvm_hv_rs/nested_check`.
+pub(crate) fn describe_nested_check(d: &(), f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+    nestedv2_hv::describe_check(d, f)
 }

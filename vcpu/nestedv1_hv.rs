@@ -11,7 +11,7 @@
 //! PMU, the decrementer) are kvm-hv's, in `kvmhv_rs_nestedv1_*` of
 //! `c/book3s_hv.c`, in C's order around them.
 
-use super::nested_check::{self, checked};
+use super::nestedv2_hv;
 use crate::c;
 use kernel::bindings;
 
@@ -129,7 +129,7 @@ pub(super) unsafe fn enter(
     lpcr: u64,
     tb: &mut u64,
 ) -> u32 {
-    let check = nested_check::enabled();
+    let check = nestedv2_hv::CHECK.load(core::sync::atomic::Ordering::Relaxed);
     let mut host = c::HostSprs::default();
     let mut host_psscr = 0;
     // SAFETY: `vcpu` is valid, claimed, interrupts off (the caller's);
@@ -146,7 +146,7 @@ pub(super) unsafe fn enter(
     if check {
         // SAFETY: `vcpu` is valid, in the state the image was made from.
         let r = unsafe { c::kvmhv_rs_nestedv1_check_image(vcpu, &hr) };
-        checked("v1 image", r);
+        nestedv2_hv::checked("v1 image", r);
     }
     // SAFETY: `vcpu` is valid; its registers are this thread's.
     unsafe {
@@ -162,16 +162,14 @@ pub(super) unsafe fn enter(
     // hard-disabled and its state loaded; `hr` and `host` are this frame's.
     let trap = unsafe { c::kvmhv_rs_nestedv1_run(vcpu, &mut hr, &mut host, *tb) };
 
-    // The request as it was before the read-back, for the check.
     // SAFETY: `vcpu` is valid (the caller's).
-    let doorbell = check
-        .then(|| unsafe { core::ptr::read_volatile(&raw const (*vcpu).arch.doorbell_request) });
+    let doorbell = unsafe { core::ptr::read_volatile(&raw const (*vcpu).arch.doorbell_request) };
     // SAFETY: as for the image.
     unsafe { take_back(vcpu, &hr) };
-    if let Some(doorbell) = doorbell {
+    if check {
         // SAFETY: `vcpu` is valid; `hr` is what the L0 answered.
         let r = unsafe { c::kvmhv_rs_nestedv1_check_return(vcpu, &hr, doorbell) };
-        checked("v1 read-back", r);
+        nestedv2_hv::checked("v1 read-back", r);
     }
 
     // SAFETY: `vcpu` is valid and back from the L0; `host` and

@@ -15,10 +15,10 @@
 //! vcpu.
 
 use super::gsb::{self, id, Map, Parsed, Value, VcpuRegs, Writer};
-use super::nested_check::{self, checked};
 use super::single::EntryError;
 use crate::c;
 use core::marker::PhantomData;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use kernel::{bindings, prelude::*};
 
 // The map words are C's `DECLARE_BITMAP(…, KVMPPC_GSE_IDEN_COUNT)` (the
@@ -95,24 +95,6 @@ const VSR32: u16 = id::vsr(32);
 const VSR63: u16 = id::vsr(63);
 
 impl Regs<'_> {
-    /// The registers of `vcpu`.
-    ///
-    /// # Safety
-    ///
-    /// `vcpu` is valid for `'a`, in `KVM_RUN` on this thread, and nothing
-    /// else reads or writes its registers while the result lives (no C is
-    /// called with `vcpu` meanwhile).
-    unsafe fn of<'a>(vcpu: *mut bindings::kvm_vcpu) -> Regs<'a> {
-        // INVARIANT: the caller's; no reference is made here.
-        // SAFETY: `vcpu` is valid (the caller's).
-        unsafe {
-            Regs {
-                arch: &raw mut (*vcpu).arch,
-                vc: (*vcpu).arch.vcore,
-                _vcpu: PhantomData,
-            }
-        }
-    }
     /// The field of a plain register ID: one both messages copy as it is.
     #[inline]
     fn field(&mut self, iden: u16) -> Option<Field<'_>> {
@@ -281,6 +263,59 @@ unsafe fn bytes<'a>(gsb: *mut bindings::kvmppc_gs_buff) -> &'a mut [u8] {
     unsafe { core::slice::from_raw_parts_mut((*gsb).hdr.cast::<u8>(), (*gsb).capacity) }
 }
 
+/// Whether each entry is checked against kvm-hv's C (module parameter
+/// `nested_check`), and what the checks found.
+pub(crate) static CHECK: AtomicBool = AtomicBool::new(false);
+static CHECKED: AtomicU64 = AtomicU64::new(0);
+static DIFFERED: AtomicU64 = AtomicU64::new(0);
+
+/// debugfs `kvm_hv_rs/nested_check`: the counts.
+pub(crate) fn describe_check(_: &(), f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+    writeln!(
+        f,
+        "enabled {} checked {} differed {}",
+        u8::from(CHECK.load(Relaxed)),
+        CHECKED.load(Relaxed),
+        DIFFERED.load(Relaxed)
+    )
+}
+
+/// Counts one check's result `r` (C's: 0 when the same), and says what
+/// differed the first 8 times.
+pub(super) fn checked(what: &str, r: kernel::ffi::c_long) {
+    CHECKED.fetch_add(1, Relaxed);
+    // The first few are said; the count says the rest (a broken field
+    // differs at every entry).
+    if r != 0 && DIFFERED.fetch_add(1, Relaxed) < 8 {
+        pr_err!(
+            "nested check: {} differs from kvm-hv's C ({:#x})\n",
+            what,
+            r
+        );
+    }
+}
+
+impl Regs<'_> {
+    /// The registers of `vcpu`.
+    ///
+    /// # Safety
+    ///
+    /// `vcpu` is valid for `'a`, in `KVM_RUN` on this thread, and nothing
+    /// else reads or writes its registers while the result lives (no C is
+    /// called with `vcpu` meanwhile).
+    unsafe fn of<'a>(vcpu: *mut bindings::kvm_vcpu) -> Regs<'a> {
+        // INVARIANT: the caller's; no reference is made here.
+        // SAFETY: `vcpu` is valid (the caller's).
+        unsafe {
+            Regs {
+                arch: &raw mut (*vcpu).arch,
+                vc: (*vcpu).arch.vcore,
+                _vcpu: PhantomData,
+            }
+        }
+    }
+}
+
 /// Enters `vcpu` through `H_GUEST_RUN_VCPU` until `time_limit` (host
 /// timebase) with `lpcr`; on return `tb` is the exit's timebase. Returns
 /// the trap, or 0 when an interrupt came in before the entry.
@@ -298,22 +333,27 @@ pub(super) unsafe fn enter(
     lpcr: u64,
     tb: &mut u64,
 ) -> Result<u32, EntryError> {
-    let check = nested_check::enabled();
+    let check = CHECK.load(Relaxed);
     // SAFETY: `vcpu` is valid (the caller's); its io's pointers are set at
     // vcpu creation and not changed after.
     let io = unsafe { &(*vcpu).arch.nestedv2_io };
     let (input, output) = (io.vcpu_run_input, io.vcpu_run_output);
     let (vmsg, wmsg) = (io.vcpu_message, io.vcore_message);
 
-    // SAFETY: `vcpu` is this thread's (the caller's). Other CPUs set the
-    // doorbell request: it is read and cleared as a whole byte.
+    // SAFETY: `vcpu` is this thread's (the caller's); the two messages are
+    // made with the vcpu, live as long as it, and only its run and its
+    // accessors, on this thread, use them. No C runs in this block.
     unsafe {
-        let db = &raw mut (*vcpu).arch.doorbell_request;
+        let a = &raw mut (*vcpu).arch;
+        // Other CPUs set the request: read and cleared as a whole byte.
+        let db = &raw mut (*a).doorbell_request;
         if core::ptr::read_volatile(db) != 0 {
             core::ptr::write_volatile(db, 0);
             // kvmppc_set_dpdes(vcpu, 1): the L0 keeps the doorbell.
-            (*(*vcpu).arch.vcore).dpdes = 1;
-            bindings::__kvmhv_nestedv2_mark_dirty(vcpu, id::DPDES);
+            (*(*a).vcore).dpdes = 1;
+            gsb::map_set(as_map(&mut (*vmsg).bitmap.bitmap), id::DPDES);
+            gsb::map_set(as_map(&mut (*wmsg).bitmap.bitmap), id::DPDES);
+            gsb::map_set(as_map(&mut (*a).nestedv2_io.valids.bitmap), id::DPDES);
         }
     }
 
