@@ -19,9 +19,16 @@
 //!   the API v1's path.)
 //! * `xics_on_xive()`: the host's interrupt controller is XIVE
 //!   (`xive_enabled()`, decided at boot) and it runs in hypervisor mode.
+//!
+//! The host's compatibility level in the device tree ([`cpu_version`]) is
+//! read when asked, as C reads it.
 
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use kernel::bindings;
+use core::{
+    mem::ManuallyDrop,
+    ptr::{self, NonNull},
+    sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed},
+};
+use kernel::{bindings, prelude::*};
 
 static CPU_FEATURES: AtomicU64 = AtomicU64::new(0);
 static ON_PSERIES: AtomicBool = AtomicBool::new(false);
@@ -89,4 +96,83 @@ pub(crate) fn timebase() -> u64 {
         core::arch::asm!("mfspr {0}, 268", out(reg) tb, options(nomem, nostack, preserves_flags))
     };
     tb
+}
+
+/// The `cpu-version` of the first device-tree node of type "cpu" that has
+/// one: on a pseries host, the logical PVR of the compatibility mode its
+/// hypervisor runs it in (`PVR_ARCH_*`). `None` if no CPU node has one.
+pub(crate) fn cpu_version() -> Option<u32> {
+    let mut node = CpuNode::first();
+    while let Some(n) = node {
+        if let Some(version) = n.read_u32(c"cpu-version") {
+            return Some(version);
+        }
+        node = n.next();
+    }
+    None
+}
+
+/// A device-tree node of type "cpu", in the order `for_each_node_by_type()`
+/// walks them. 7.3's kernel crate walks no device tree (`kernel::of` has
+/// match tables only, and its `FwNode` is made from a device, not a node).
+///
+/// # Invariants
+///
+/// The pointer is a live `struct device_node` on which this value holds one
+/// reference, dropped with it.
+struct CpuNode(NonNull<bindings::device_node>);
+
+impl CpuNode {
+    /// The first CPU node.
+    fn first() -> Option<Self> {
+        // SAFETY: NULL starts the walk.
+        unsafe { Self::after(ptr::null_mut()) }
+    }
+
+    /// The CPU node after this one; this one's reference goes.
+    fn next(self) -> Option<Self> {
+        // The walk drops `from`'s reference itself: not dropped here too.
+        let from = ManuallyDrop::new(self).0.as_ptr();
+        // SAFETY: `from` is live with a reference the walk takes over (the
+        // type invariant, and `self` is not dropped).
+        unsafe { Self::after(from) }
+    }
+
+    /// # Safety
+    ///
+    /// `from` is NULL, or a live node on which the caller holds a reference
+    /// it hands over.
+    unsafe fn after(from: *mut bindings::device_node) -> Option<Self> {
+        // SAFETY: `from` as the caller says; the node returned, if any,
+        // comes with a reference taken for the caller (of_find_node_by_type
+        // drops `from`'s).
+        let node = unsafe { bindings::of_find_node_by_type(from, c"cpu".as_char_ptr()) };
+        // INVARIANT: the reference taken above is the value's.
+        NonNull::new(node).map(CpuNode)
+    }
+
+    /// The node's property `name` as one cell (`of_property_read_u32()`):
+    /// `None` if it has none, or one shorter than a cell.
+    fn read_u32(&self, name: &CStr) -> Option<u32> {
+        let mut value = 0u32;
+        // SAFETY: the node is live (type invariant); `name` is a C string;
+        // at most one cell is written, into `value`.
+        let r = unsafe {
+            bindings::of_property_read_variable_u32_array(
+                self.0.as_ptr(),
+                name.as_char_ptr(),
+                &mut value,
+                1,
+                0,
+            )
+        };
+        (r >= 0).then_some(value)
+    }
+}
+
+impl Drop for CpuNode {
+    fn drop(&mut self) {
+        // SAFETY: the value's reference (type invariant), dropped once.
+        unsafe { bindings::of_node_put(self.0.as_ptr()) };
+    }
 }

@@ -8,6 +8,7 @@
 //! sources (`c/`, `asm/`). See `Documentation/design.rst`.
 
 mod c;
+mod compat;
 mod errno;
 mod host;
 mod hpt;
@@ -63,7 +64,7 @@ impl kernel::Module for KvmHvRs {
             dir.read_callback_file(c"nested_check", (), &vcpu::describe_nested_check),
             GFP_KERNEL,
         )?;
-        pr_info!("HV KVM registered: vcpu_run, inject_interrupt and arch_vm_ioctl in Rust\n");
+        pr_info!("HV KVM registered: vcpu_run, inject_interrupt, arch_vm_ioctl and get_compat_caps in Rust\n");
         Ok(Self {
             _ops_file: ops_file,
             _hpt_file: hpt_file,

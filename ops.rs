@@ -7,11 +7,12 @@
 //! kvm-hv's, as book3s_hv.c (compiled into this module) fills it in, with
 //! the members implemented in Rust replaced.
 
-use crate::{c, host};
+use crate::{c, compat, host};
 use core::ptr;
 use kernel::{
     bindings,
     error::to_result,
+    ffi::c_int,
     prelude::*,
     sync::atomic::{Atomic, Relaxed},
     types::Opaque,
@@ -78,6 +79,11 @@ pub(crate) fn describe(_: &Registered, f: &mut kernel::fmt::Formatter<'_>) -> ke
             table.arch_vm_ioctl.map(|f| f as usize),
             crate::vm::arch_vm_ioctl as *const () as usize,
         ),
+        (
+            "get_compat_caps",
+            table.get_compat_caps.map(|f| f as usize),
+            get_compat_caps as *const () as usize,
+        ),
     ];
     for (name, installed, rust) in ops {
         writeln!(
@@ -121,6 +127,7 @@ impl Registered {
             (*ours).owner = module.as_ptr();
             (*ours).inject_interrupt = Some(crate::vcpu::inject_interrupt);
             (*ours).arch_vm_ioctl = Some(crate::vm::arch_vm_ioctl);
+            (*ours).get_compat_caps = Some(get_compat_caps);
         }
         // SAFETY: `ours` is a complete table that lives as long as the
         // module; kvm.ko checks again that no other table is registered.
@@ -144,5 +151,52 @@ impl Drop for Registered {
             bindings::kvmppc_hv_ops_unregister(RUST_OPS.0.get());
             c::kvmhv_rs_teardown();
         }
+    }
+}
+
+// The capability bits and levels compat.rs decides with are the kernel's.
+const _: () = {
+    assert!(compat::CAP_POWER9 == bindings::KVM_PPC_COMPAT_CAP_POWER9 as u64);
+    assert!(compat::CAP_POWER10 == bindings::KVM_PPC_COMPAT_CAP_POWER10 as u64);
+    assert!(compat::CAP_POWER11 == bindings::KVM_PPC_COMPAT_CAP_POWER11 as u64);
+    assert!(compat::CAP_MASK == bindings::KVM_PPC_COMPAT_BITMASK as u64);
+    assert!(compat::CAP_POWER9 == bindings::H_GUEST_CAP_POWER9 as u64);
+    assert!(compat::CAP_POWER10 == bindings::H_GUEST_CAP_POWER10 as u64);
+    assert!(compat::CAP_POWER11 == bindings::H_GUEST_CAP_POWER11 as u64);
+    assert!(compat::PVR_ARCH_300 == bindings::PVR_ARCH_300);
+    assert!(compat::PVR_ARCH_31 == bindings::PVR_ARCH_31);
+    assert!(compat::PVR_ARCH_31_P11 == bindings::PVR_ARCH_31_P11);
+};
+
+/// `kvmppc_ops::get_compat_caps`, for `KVM_PPC_GET_COMPAT_CAPS` (compat.rs
+/// decides): fills in `host_caps->compat_capabilities`, or returns the
+/// negative errno.
+///
+/// kvm-hv's C warns once if its v2 hypervisor allowed no mode, which its
+/// set-up accepts; userspace is told "none" here as there, without a
+/// warning a hypervisor could raise.
+///
+/// # Safety
+///
+/// `host_caps` is valid for writes, as kvm.ko's ioctl passes it.
+unsafe extern "C" fn get_compat_caps(host_caps: *mut bindings::kvm_ppc_compat_caps) -> c_int {
+    let kind = if !host::on_pseries() {
+        compat::Host::PowerNv
+    } else if host::nestedv2() {
+        compat::Host::NestedV2
+    } else {
+        compat::Host::NestedV1
+    };
+    // SAFETY: kvm-hv's set-up, in this module's init before the table was
+    // registered, wrote `nested_capabilities` for the last time; it is only
+    // read after.
+    let l0_caps = || unsafe { ptr::read(&raw const bindings::nested_capabilities) } as u64;
+    match compat::capabilities(kind, l0_caps, host::cpu_version) {
+        Ok(caps) => {
+            // SAFETY: `host_caps` is valid for writes (the caller's).
+            unsafe { (*host_caps).compat_capabilities = caps };
+            0
+        }
+        Err(e) => e.to_ret(),
     }
 }

@@ -15,6 +15,7 @@
  * <book3s_hv.c> is found through the -I of Kbuild (a quoted include would
  * find this file first).
  */
+#include <linux/error-injection.h>
 #include <linux/module.h>
 #include <linux/miscdevice.h>
 
@@ -211,6 +212,28 @@ bool kvmhv_rs_nestedv1_prepare(struct kvm_vcpu *vcpu,
 }
 
 /*
+ * The two hcalls that run a vcpu on a pseries host, each in a function of
+ * its own that fail_function can make fail (ALLOW_ERROR_INJECTION): the
+ * test of what kvm_hv_rs does when the outer hypervisor refuses an entry
+ * (tests/guest/entry_refused.c) injects an hcall status, H_PARAMETER, in
+ * place of the hcall. Both statuses are in the errno range it allows.
+ */
+static noinline long kvmhv_rs_enter_nested(struct hv_guest_state *hr,
+					   struct pt_regs *regs)
+{
+	return plpar_hcall_norets(H_ENTER_NESTED, __pa(hr), __pa(regs));
+}
+ALLOW_ERROR_INJECTION(kvmhv_rs_enter_nested, ERRNO);
+
+static noinline long kvmhv_rs_guest_run_vcpu(struct kvm_vcpu *vcpu, int *trap,
+					     unsigned long *elem)
+{
+	return plpar_guest_run_vcpu(0, vcpu->kvm->arch.lpid, vcpu->vcpu_id,
+				    trap, elem);
+}
+ALLOW_ERROR_INJECTION(kvmhv_rs_guest_run_vcpu, ERRNO);
+
+/*
  * ... then the decrementer, DAR, DSISR and the PMU switched to the guest's
  * and H_ENTER_NESTED with @hr and the vcpu's pt_regs (the L0 writes both
  * back); returns its answer, the trap or, negative, its error ...
@@ -225,8 +248,7 @@ long kvmhv_rs_nestedv1_run(struct kvm_vcpu *vcpu, struct hv_guest_state *hr,
 	mtspr(SPRN_DSISR, vcpu->arch.shregs.dsisr);
 	switch_pmu_to_guest(vcpu, host);
 	accumulate_time(vcpu, &vcpu->arch.in_guest);
-	trap = plpar_hcall_norets(H_ENTER_NESTED, __pa(hr),
-				  __pa(&vcpu->arch.regs));
+	trap = kvmhv_rs_enter_nested(hr, &vcpu->arch.regs);
 	accumulate_time(vcpu, &vcpu->arch.guest_exit);
 	return trap;
 }
@@ -348,8 +370,7 @@ long kvmhv_rs_nestedv2_run(struct kvm_vcpu *vcpu, int *trap,
 	long rc;
 
 	accumulate_time(vcpu, &vcpu->arch.in_guest);
-	rc = plpar_guest_run_vcpu(0, vcpu->kvm->arch.lpid, vcpu->vcpu_id,
-				  trap, elem);
+	rc = kvmhv_rs_guest_run_vcpu(vcpu, trap, elem);
 	if (rc == H_SUCCESS)
 		accumulate_time(vcpu, &vcpu->arch.guest_exit);
 	return rc;

@@ -110,7 +110,8 @@ rs_ops_published() {
 	f=/sys/kernel/debug/kvm_hv_rs/ops
 	cat $f
 	grep -qx "kvmppc_hv_ops: kvm_hv_rs" $f && grep -qx "vcpu_run: rust" $f &&
-		grep -qx "inject_interrupt: rust" $f && grep -qx "arch_vm_ioctl: rust" $f
+		grep -qx "inject_interrupt: rust" $f && grep -qx "arch_vm_ioctl: rust" $f &&
+		grep -qx "get_compat_caps: rust" $f
 }
 rs_takes_table() {
 	hold_vm || return 1
@@ -157,6 +158,25 @@ allocate_htab() {
 	want_eq "$got" "$want" "orders" || return 1
 	got=$(kvmctl alloc-htab-busy) || return 1
 	want_eq "$got" "busy: EBUSY" "with a vcpu running"
+}
+# KVM_PPC_GET_COMPAT_CAPS (the op get_compat_caps): the processor
+# compatibility modes a guest of this host can run in. A powernv host has
+# no answer (EINVAL, and KVM_CAP_PPC_COMPAT_CAPS is 0). A pseries host on
+# the API v2 tells what its hypervisor allowed and the host's CPU has:
+# POWER11, 10 and 9 on the POWER11 (QEMU's L0 allows every mode up to the
+# CPU's). On the API v1 it is the host's own level in the device tree's
+# cpu-version, which QEMU sets at the POWER9 host's CAS.
+compat_caps() {
+	got=$(kvmctl compat-caps) || return 1
+	case ${kvm_hv_rs_machine:-} in
+	pseries-nestedv2) want="cap: 1
+caps: 0x7000000000000000" ;;
+	pseries-nestedv1) want="cap: 1
+caps: 0x4000000000000000" ;;
+	*) want="cap: 0
+caps: EINVAL" ;;
+	esac
+	want_eq "$got" "$want" "KVM_CAP_PPC_COMPAT_CAPS, KVM_PPC_GET_COMPAT_CAPS"
 }
 hpt_count() { sed -n "s/^$1: //p" /sys/kernel/debug/kvm_hv_rs/hpt_alloc; }
 # Where kvm_hv_rs's HPTs came from (debugfs kvm_hv_rs/hpt_alloc), given the
@@ -674,7 +694,7 @@ check_all() {
 	[ "${fuzz_cases:-0}" = 0 ] || fz=2
 	# kvm_hv_rs compares its nested-v2 buffers with C's in these tests.
 	rs_args=nested_check=1
-	echo "1..$((35 + ks + dbg + fz))"
+	echo "1..$((38 + ks + dbg + fz))"
 	if out=$(p8_secondaries_offline 2>&1); then ok p8_secondaries_offline; echo "# $out"
 	else not_ok p8_secondaries_offline "$out"; fi
 	check rs_first_in_boot rs_first
@@ -698,6 +718,7 @@ check_all() {
 	subtest hpt_paging.kvm-hv hpt_paging
 	subtest sprs.kvm-hv sprs
 	check allocate_htab.kvm-hv allocate_htab
+	check compat_caps.kvm-hv compat_caps
 	subtest htab_fd.kvm-hv htab_fd
 	[ $dbg = 0 ] || run_soak kvm-hv
 	check rs_load_refused_under_kvm_hv rs_load_refused_under_kvm_hv
@@ -720,7 +741,10 @@ check_all() {
 	subtest parallel.kvm_hv_rs parallel
 	subtest hpt_paging.kvm_hv_rs hpt_paging
 	subtest sprs.kvm_hv_rs sprs
+	# The outer hypervisor refuses an entry (fail_function: debug pseries).
+	subtest entry_refused.kvm_hv_rs entry_refused
 	check allocate_htab.kvm_hv_rs allocate_htab
+	check compat_caps.kvm_hv_rs compat_caps
 	subtest htab_fd.kvm_hv_rs htab_fd
 	check bench_runs.kvm_hv_rs bench_runs
 	if out=$(nested_checked 2>&1); then ok nested_check; echo "$out"

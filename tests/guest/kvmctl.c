@@ -20,6 +20,11 @@
  *                    Pages freed to a CPU's list are not counted as free
  *                    until it is drained; a 16 MiB HPT on a hash host
  *                    (the PMD size there, a THP order) goes to one.
+ *   kvmctl compat-caps
+ *                    KVM_CHECK_EXTENSION(KVM_CAP_PPC_COMPAT_CAPS) and, on a
+ *                    new HV VM, KVM_PPC_GET_COMPAT_CAPS (the op
+ *                    get_compat_caps): prints "cap: N" and "caps: 0xBITS"
+ *                    or "caps: ERRNO-NAME"
  *
  * Exit status 0 on success; on failure the reason goes to stderr. hold-hpt
  * and alloc-htab-busy exit with 4 (kselftest's skip) on a host that offers
@@ -225,6 +230,24 @@ static int cma_free(void)
 	return 0;
 }
 
+static int compat_caps(void)
+{
+	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int vm = kvm < 0 ? -1 : ioctl(kvm, KVM_CREATE_VM, KVM_VM_PPC_HV);
+	struct kvm_ppc_compat_caps caps = { .size = sizeof(caps) };
+
+	if (vm < 0) {
+		fprintf(stderr, "kvmctl: KVM_CREATE_VM: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("cap: %d\n", ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_PPC_COMPAT_CAPS));
+	if (ioctl(vm, KVM_PPC_GET_COMPAT_CAPS, &caps))
+		printf("caps: %s\n", strerrorname_np(errno));
+	else
+		printf("caps: %#llx\n", (unsigned long long)caps.compat_capabilities);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "hold"))
@@ -237,6 +260,8 @@ int main(int argc, char **argv)
 		return alloc_htab(argc - 2, argv + 2);
 	if (argc == 2 && !strcmp(argv[1], "cma-free"))
 		return cma_free();
-	fprintf(stderr, "usage: kvmctl hold|hold-hpt|alloc-htab-busy|alloc-htab ORDER...|cma-free\n");
+	if (argc == 2 && !strcmp(argv[1], "compat-caps"))
+		return compat_caps();
+	fprintf(stderr, "usage: kvmctl hold|hold-hpt|alloc-htab-busy|alloc-htab ORDER...|cma-free|compat-caps\n");
 	return 2;
 }

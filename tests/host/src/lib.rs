@@ -704,3 +704,74 @@ mod token_order;
 mod gsb;
 
 mod gsb_tests;
+
+#[path = "../../../compat.rs"]
+mod compat;
+
+mod compat_tests {
+    use super::compat::{self, Host, *};
+    use super::errno::Errno;
+
+    fn never_u64() -> u64 {
+        panic!("the v2 hypervisor's capabilities asked for on another host")
+    }
+    fn never_version() -> Option<u32> {
+        panic!("the device tree read on another host than API v1")
+    }
+
+    #[test]
+    fn a_bare_metal_host_has_no_answer() {
+        assert_eq!(
+            compat::capabilities(Host::PowerNv, never_u64, never_version),
+            Err(Errno::EINVAL)
+        );
+    }
+
+    #[test]
+    fn nested_v2_tells_what_the_hypervisor_allowed_and_nothing_else() {
+        // H_GUEST_CAP_COPY_MEM (bit 0) and H_GUEST_CAP_BITMAP2 (bit 63) are
+        // no compatibility modes.
+        let l0 = 1 << 63 | CAP_POWER9 | CAP_POWER10 | CAP_POWER11 | 1;
+        assert_eq!(
+            compat::capabilities(Host::NestedV2, || l0, never_version),
+            Ok(CAP_MASK)
+        );
+        assert_eq!(
+            compat::capabilities(Host::NestedV2, || CAP_POWER9 | CAP_POWER10, never_version),
+            Ok(0x6000_0000_0000_0000)
+        );
+        // C warns once here; the answer is the same: none.
+        assert_eq!(
+            compat::capabilities(Host::NestedV2, || 0, never_version),
+            Ok(0)
+        );
+    }
+
+    #[test]
+    fn nested_v1_tells_its_own_level_and_the_older_ones() {
+        let v1 = |level| compat::capabilities(Host::NestedV1, never_u64, move || level);
+        assert_eq!(
+            v1(Some(PVR_ARCH_31_P11)),
+            Ok(CAP_POWER11 | CAP_POWER10 | CAP_POWER9)
+        );
+        assert_eq!(v1(Some(PVR_ARCH_31)), Ok(CAP_POWER10 | CAP_POWER9));
+        assert_eq!(v1(Some(PVR_ARCH_300)), Ok(CAP_POWER9));
+        assert_eq!(CAP_POWER9, 0x4000_0000_0000_0000);
+    }
+
+    #[test]
+    fn nested_v1_without_a_known_level_is_einval() {
+        let v1 = |level| compat::capabilities(Host::NestedV1, never_u64, move || level);
+        // No cpu-version, one of 0, POWER8's logical PVR, ISA v3.2's (not
+        // known to 7.3), a raw POWER9 PVR.
+        for level in [
+            None,
+            Some(0),
+            Some(0x0f00_0004),
+            Some(0x0f00_0008),
+            Some(0x004e_1202),
+        ] {
+            assert_eq!(v1(level), Err(Errno::EINVAL), "{level:x?}");
+        }
+    }
+}
