@@ -165,7 +165,8 @@ allocate_htab() {
 # the API v2 tells what its hypervisor allowed and the host's CPU has:
 # POWER11, 10 and 9 on the POWER11 (QEMU's L0 allows every mode up to the
 # CPU's). On the API v1 it is the host's own level in the device tree's
-# cpu-version, which QEMU sets at the POWER9 host's CAS.
+# cpu-version, which QEMU sets at the POWER9 host's CAS (PVR_ARCH_300:
+# POWER9 only).
 compat_caps() {
 	got=$(kvmctl compat-caps) || return 1
 	case ${kvm_hv_rs_machine:-} in

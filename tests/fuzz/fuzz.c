@@ -119,14 +119,24 @@ static const uint64_t hcalls[] = {
 /* SPRs: a guest's own, and the hypervisor's (emulated or refused). */
 static const uint64_t sprs[] = {
 	1, 3, 8, 9, 17, 18, 19, 26, 27, 28, 29, 48, 61, 153, 256, 272, 273, 274, 275, 815, 896,
-	157 /* UAMOR */, 780 /* BESCR */, 804 /* EBBHR */, 805 /* EBBRR */, 736 /* SIER */,
+	157 /* UAMOR */, 780 /* BESCR */, 804 /* EBBHR */, 805 /* EBBRR */, 736 /* USIER2 */,
 	304 /* HSPRG0 */, 314 /* HSRR0 */, 318 /* LPCR */, 319 /* LPIDR */, 313 /* HRMOR */,
 	336 /* HMER */, 1008 /* HID0 */, 0, 2, 777,
 };
 /*
  * Not PIR (1023), which says which host thread the vcpu ran on, nor the
  * time base, decrementer or PMCs, which say when.
+ *
+ * USIER2 (736) reads SIER2. On a nested API v2 host, QEMU's L0 neither
+ * loads nor saves an L2's SIER2, SIER3 or MMCR3 (hw/ppc/spapr_nested.c
+ * lists them as elements it ignores): the L2 reads whatever the emulated
+ * CPU it lands on last held, which earlier guests' PMU state left there
+ * through the host's switch_pmu_to_guest(). The value then depends on
+ * which CPU the fuzzer's thread ran on, not on the module, so on that host
+ * the register the read fills is cleared right after it (the case's
+ * random draws unchanged).
  */
+#define SPR_USIER2 736
 /* Those mtspr writes that userspace puts back before each case (ONE_REG). */
 static const uint64_t reset_regs[] = {
 	KVM_REG_PPC_DAR, KVM_REG_PPC_DSISR, KVM_REG_PPC_AMR, KVM_REG_PPC_IAMR,
@@ -226,7 +236,15 @@ static void make_case(struct fcase *c, uint64_t seed, uint64_t idx)
 			c->code[c->n++] = (uint32_t)PICK(&r, odd_insns);
 			break;
 		case 2:
-			c->code[c->n++] = below(&r, 2) ? mfspr(rt, PICK(&r, sprs)) : mtspr(PICK(&r, sprs), rt);
+			if (below(&r, 2)) {
+				uint64_t spr = PICK(&r, sprs);
+
+				c->code[c->n++] = mfspr(rt, spr);
+				if (spr == SPR_USIER2 && host_nestedv2())
+					c->code[c->n++] = li(rt, 0);
+			} else {
+				c->code[c->n++] = mtspr(PICK(&r, sprs), rt);
+			}
 			break;
 		case 3:
 		case 4:

@@ -7,7 +7,8 @@
  * Each is made in a function of its own in c/book3s_hv.c that fail_function
  * can make fail (ALLOW_ERROR_INJECTION): kvmhv_rs_guest_run_vcpu() and
  * kvmhv_rs_enter_nested(). This test injects H_PARAMETER (-4) once in place
- * of the hcall and runs a radix guest that reports H_READY:
+ * of the hcall, for this process only (fail_function's task filter), and
+ * runs a radix guest that reports H_READY:
  *
  *   refused_fail_entry  KVM_RUN succeeds with KVM_EXIT_FAIL_ENTRY and the
  *                       hcall's status as hardware_entry_failure_reason:
@@ -83,8 +84,23 @@ static int ff_read(const char *name, char *buf, size_t len)
 }
 
 /* What the test sets; put back as it found them. */
-static const char *const settings[] = { "probability", "interval", "times", "space", "verbose" };
+static const char *const settings[] = {
+	"probability", "interval", "times", "space", "verbose", "task-filter",
+};
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+/* The task filter's mark on this (single-threaded) process. */
+static int make_it_fail(const char *on)
+{
+	int fd = open("/proc/self/make-it-fail", O_WRONLY | O_CLOEXEC), ok;
+
+	ok = fd >= 0 && write(fd, on, 1) == 1;
+	if (!ok)
+		diag("/proc/self/make-it-fail: %s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return ok ? 0 : -1;
+}
+
 static const char *const names[] = { "refused_fail_entry", "injected_once", "runs_after" };
 
 /* A pseries host: Linux runs as a guest of an outer hypervisor. */
@@ -141,12 +157,14 @@ int main(int argc, char **argv)
 	snprintf(buf, sizeof(buf), "%#lx", (unsigned long)H_PARAMETER);
 	if (ff_write("inject", fn) || (armed = 1, ff_write(path, buf)) ||
 	    ff_write("probability", "100") || ff_write("interval", "1") ||
-	    ff_write("space", "0") || ff_write("verbose", "1") || ff_write("times", "1")) {
+	    ff_write("space", "0") || ff_write("verbose", "1") || ff_write("task-filter", "Y") ||
+	    ff_write("times", "1") || make_it_fail("1")) {
 		fail(&refused, "could not arm fail_function for %s", fn);
 		goto out;
 	}
 
 	r = run(&v);
+	make_it_fail("0");
 	if (r || v.run->exit_reason != KVM_EXIT_FAIL_ENTRY ||
 	    (int64_t)v.run->fail_entry.hardware_entry_failure_reason != H_PARAMETER)
 		fail(&refused, "KVM_RUN %d, exit_reason %u, failure reason %lld; want 0, %u, %ld",
@@ -167,6 +185,7 @@ out:
 		snprintf(unset, sizeof(unset), "!%s", fn);
 		ff_write("inject", unset);
 	}
+	make_it_fail("0");
 	for (i = 0; i < (int)NSETTINGS; i++)
 		ff_write(settings[i], saved[i]);
 	vm_close(&v);
