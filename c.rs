@@ -115,6 +115,11 @@ extern "C" {
         len: usize,
     ) -> c_long;
     pub(crate) fn kvmhv_rs_nestedv2_check_output(vcpu: *mut kvm_vcpu) -> c_long;
+    /// Makes the nested-v2 check's scratch space, one per CPU: 0 or
+    /// `-ENOMEM`. Process context; once, before the check is switched on.
+    pub(crate) fn kvmhv_rs_nested_check_init() -> c_int;
+    /// Frees it; no check may run any more.
+    pub(crate) fn kvmhv_rs_nested_check_exit();
     pub(crate) fn kvmhv_rs_nestedv2_default_compat() -> u32;
     pub(crate) fn kvmhv_rs_nestedv2_after_exit(vcpu: *mut kvm_vcpu, tb: u64);
     pub(crate) fn kvmhv_rs_p9_vcpu_entry(

@@ -42,6 +42,8 @@ struct KvmHvRs {
     _hpt_file: Pin<KBox<debugfs::File<()>>>,
     /// debugfs `kvm_hv_rs/nested_check`: the nested entry checks' counts.
     _check_file: Pin<KBox<debugfs::File<()>>>,
+    /// The nested entry checks, on with `nested_check=1`.
+    _check: vcpu::NestedCheck,
     _debugfs: debugfs::Dir,
 }
 
@@ -49,6 +51,10 @@ impl kernel::Module for KvmHvRs {
     fn init(module: &'static ThisModule) -> Result<Self> {
         host::init();
         vcpu::init();
+        // Before the table is published: what fails after it may leave a VM
+        // holding a reference on a module whose init failed (the debugfs
+        // files below still can; see Documentation/design.rst).
+        let check = vcpu::NestedCheck::new(module_parameters::nested_check.value())?;
         let table = ops::Registered::new(module)?;
         let dir = debugfs::Dir::new(c"kvm_hv_rs");
         let ops_file = KBox::pin_init(
@@ -59,7 +65,6 @@ impl kernel::Module for KvmHvRs {
             dir.read_callback_file(c"hpt_alloc", (), &hpt::describe_allocations),
             GFP_KERNEL,
         )?;
-        vcpu::set_nested_check(module_parameters::nested_check.value());
         let check_file = KBox::pin_init(
             dir.read_callback_file(c"nested_check", (), &vcpu::describe_nested_check),
             GFP_KERNEL,
@@ -69,6 +74,7 @@ impl kernel::Module for KvmHvRs {
             _ops_file: ops_file,
             _hpt_file: hpt_file,
             _check_file: check_file,
+            _check: check,
             _debugfs: dir,
         })
     }

@@ -26,9 +26,9 @@ mod single_hv;
 pub(crate) mod vcore;
 mod vcore_hv;
 
-use crate::host;
+use crate::{c, host};
 use hv::{GuestEntry, Hv};
-use kernel::{bindings, ffi::c_int, sync::SetOnce};
+use kernel::{bindings, error::to_result, ffi::c_int, prelude::*, sync::SetOnce};
 
 /// The guest entry of the host's CPU generation, chosen once by [`init`].
 static ENTRY: SetOnce<&'static dyn GuestEntry> = SetOnce::new();
@@ -97,9 +97,43 @@ pub(crate) unsafe extern "C" fn inject_interrupt(
     hv.inject(vec as u32, srr1_flags);
 }
 
-/// Turns the nested-v2 entry's comparison with kvm-hv's C on or off.
-pub(crate) fn set_nested_check(on: bool) {
-    nestedv2_hv::CHECK.store(on, core::sync::atomic::Ordering::Relaxed);
+/// The pseries entries' comparison with kvm-hv's C (module parameter
+/// `nested_check`), switched on for as long as the value lives.
+///
+/// # Invariants
+///
+/// `scratch` is true while the C check's per-CPU scratch space exists,
+/// which then outlives every check.
+pub(crate) struct NestedCheck {
+    scratch: bool,
+}
+
+impl NestedCheck {
+    /// Switches the check on if `on`, first making the scratch space the
+    /// v2 comparison uses inside the entry (on any host: which API the host
+    /// has is known only after kvm-hv's set-up, and the module's init calls
+    /// this before it, so that it does not fail once VMs may exist).
+    pub(crate) fn new(on: bool) -> Result<Self> {
+        let scratch = on;
+        if scratch {
+            // SAFETY: module init, once, before the check is switched on.
+            to_result(unsafe { c::kvmhv_rs_nested_check_init() })?;
+        }
+        nestedv2_hv::CHECK.store(on, core::sync::atomic::Ordering::Relaxed);
+        // INVARIANT: the space exists if `scratch`.
+        Ok(NestedCheck { scratch })
+    }
+}
+
+impl Drop for NestedCheck {
+    fn drop(&mut self) {
+        nestedv2_hv::CHECK.store(false, core::sync::atomic::Ordering::Relaxed);
+        if self.scratch {
+            // SAFETY: module exit: every VM, so every entry, is gone (each
+            // holds a reference on the module), and the check is off.
+            unsafe { c::kvmhv_rs_nested_check_exit() };
+        }
+    }
 }
 
 /// debugfs `kvm_hv_rs/nested_check`.

@@ -387,6 +387,83 @@ long kvmhv_rs_nestedv2_run(struct kvm_vcpu *vcpu, int *trap,
 }
 
 /*
+ * The nested-v2 check's scratch space, one per CPU, made when the module
+ * loads with nested_check=1 on a nested-v2 host. The check runs inside the
+ * entry's guest-state window, where lockdep takes interrupts for enabled
+ * (guest_state_enter_irqoff()): an allocation or free there, even an atomic
+ * one, can reach code that asserts they are off (the debug kernel's
+ * debugobjects pool refill warned so under fault injection). Nothing is
+ * allocated there any more.
+ */
+struct kvmhv_rs_check_scratch {
+	struct kvmppc_gs_parser out, mine;
+	size_t capacity;
+	u8 buf[];
+};
+
+static DEFINE_PER_CPU(struct kvmhv_rs_check_scratch *, kvmhv_rs_check_scratch);
+
+void kvmhv_rs_nested_check_exit(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		kfree(per_cpu(kvmhv_rs_check_scratch, cpu));
+		per_cpu(kvmhv_rs_check_scratch, cpu) = NULL;
+	}
+}
+
+/*
+ * Room for a run input holding every guest state ID: at least what
+ * kvmhv_nestedv2_host_create() sizes a vcpu's run input with (its message
+ * includes them all, less the few it leaves out).
+ */
+int kvmhv_rs_nested_check_init(void)
+{
+	struct kvmppc_gs_bitmap all = { 0 };
+	size_t capacity = sizeof(struct kvmppc_gs_header);
+	u16 iden;
+	int cpu;
+
+	kvmppc_gsbm_fill(&all);
+	kvmppc_gsbm_for_each(&all, iden)
+		capacity += kvmppc_gse_total_size(kvmppc_gsid_size(iden));
+	for_each_possible_cpu(cpu) {
+		struct kvmhv_rs_check_scratch *s;
+
+		s = kzalloc(struct_size(s, buf, capacity), GFP_KERNEL);
+		if (!s) {
+			kvmhv_rs_nested_check_exit();
+			return -ENOMEM;
+		}
+		s->capacity = capacity;
+		per_cpu(kvmhv_rs_check_scratch, cpu) = s;
+	}
+	return 0;
+}
+
+/*
+ * This CPU's scratch space, cleared, with @c a buffer of the vcpu's run
+ * input capacity in it; NULL if there is none or it is too small.
+ */
+static struct kvmhv_rs_check_scratch *
+kvmhv_rs_check_scratch_get(struct kvm_vcpu *vcpu, struct kvmppc_gs_buff *c)
+{
+	struct kvmhv_rs_check_scratch *s = this_cpu_read(kvmhv_rs_check_scratch);
+	size_t capacity = vcpu->arch.nestedv2_io.vcpu_run_input->capacity;
+
+	if (!s || capacity > s->capacity)
+		return NULL;
+	memset(&s->out, 0, sizeof(s->out));
+	memset(&s->mine, 0, sizeof(s->mine));
+	memset(s->buf, 0, capacity);
+	c->hdr = (struct kvmppc_gs_header *)s->buf;
+	c->capacity = capacity;
+	c->len = sizeof(struct kvmppc_gs_header);
+	return s;
+}
+
+/*
  * kvm_hv_rs's nested-v2 check (module parameter nested_check): kvm-hv's
  * own C encodes the same vcpu state as Rust just did, and reads the same
  * output, so that the two can be compared at every entry of every test.
@@ -396,25 +473,21 @@ long kvmhv_rs_nestedv2_run(struct kvm_vcpu *vcpu, int *trap,
  * values (the latter with @time_limit and @lpcr after them, as
  * kvmhv_vcpu_entry_nestedv2()) and compares it with Rust's @buf of @len
  * bytes. Returns 0 if they are the same, 1 + the first offset where they
- * differ, or a negative errno. Interrupts are off: the scratch buffer is
- * allocated atomically (kvmppc_gsb_new() would sleep).
+ * differ, or a negative errno (-ENOSPC: no scratch space). Interrupts
+ * are off; the scratch space is this CPU's.
  */
 long kvmhv_rs_nestedv2_check_fill(struct kvm_vcpu *vcpu, bool wide,
 				  u64 time_limit, unsigned long lpcr,
 				  const u8 *buf, size_t len)
 {
 	struct kvmhv_nestedv2_io *io = &vcpu->arch.nestedv2_io;
-	struct kvmppc_gs_buff c = {
-		.capacity = io->vcpu_run_input->capacity,
-		.len = sizeof(struct kvmppc_gs_header),
-	};
+	struct kvmppc_gs_buff c = { 0 };
 	const u8 *cbuf;
 	long ret;
 	size_t i;
 
-	c.hdr = kzalloc(c.capacity, GFP_ATOMIC);
-	if (!c.hdr)
-		return -ENOMEM;
+	if (!kvmhv_rs_check_scratch_get(vcpu, &c))
+		return -ENOSPC;
 	ret = kvmppc_gsm_fill_info(wide ? io->vcore_message : io->vcpu_message,
 				   &c);
 	if (!ret && !wide)
@@ -423,15 +496,13 @@ long kvmhv_rs_nestedv2_check_fill(struct kvm_vcpu *vcpu, bool wide,
 	if (!ret && !wide)
 		ret = kvmppc_gse_put_u64(&c, KVMPPC_GSID_LPCR, lpcr);
 	if (ret)
-		goto out;
+		return ret;
 	cbuf = (const u8 *)c.hdr;
 	for (i = 0; i < min(len, c.len); i++)
 		if (buf[i] != cbuf[i])
 			break;
 	if (i < len || i < c.len)
 		ret = 1 + i;
-out:
-	kfree(c.hdr);
 	return ret;
 }
 
@@ -446,25 +517,22 @@ out:
 long kvmhv_rs_nestedv2_check_output(struct kvm_vcpu *vcpu)
 {
 	struct kvmhv_nestedv2_io *io = &vcpu->arch.nestedv2_io;
-	struct kvmppc_gs_buff c = {
-		.capacity = io->vcpu_run_input->capacity,
-		.len = sizeof(struct kvmppc_gs_header),
-	};
+	struct kvmhv_rs_check_scratch *s;
+	struct kvmppc_gs_buff c = { 0 };
 	struct kvmppc_gs_parser *out, *mine;
 	struct kvmppc_gs_msg msg;
 	struct kvmppc_gs_elem *e, *m;
 	long ret;
 	u16 iden;
 
-	out = kzalloc(sizeof(*out), GFP_ATOMIC);
-	mine = kzalloc(sizeof(*mine), GFP_ATOMIC);
-	c.hdr = kzalloc(c.capacity, GFP_ATOMIC);
-	ret = -ENOMEM;
-	if (!out || !mine || !c.hdr)
-		goto out;
+	s = kvmhv_rs_check_scratch_get(vcpu, &c);
+	if (!s)
+		return -ENOSPC;
+	out = &s->out;
+	mine = &s->mine;
 	ret = kvmppc_gse_parse(out, io->vcpu_run_output);
 	if (ret)
-		goto out;
+		return ret;
 	for (int wide = 0; wide < 2 && !ret; wide++) {
 		kvmppc_gsm_init(&msg, io->vcpu_message->ops, vcpu,
 				wide ? KVMPPC_GS_FLAGS_WIDE : 0);
@@ -473,10 +541,10 @@ long kvmhv_rs_nestedv2_check_output(struct kvm_vcpu *vcpu)
 		ret = kvmppc_gsm_fill_info(&msg, &c);
 	}
 	if (ret)
-		goto out;
+		return ret;
 	ret = kvmppc_gse_parse(mine, &c);
 	if (ret)
-		goto out;
+		return ret;
 	kvmppc_gsp_for_each(out, iden, e) {
 		u64 want, got;
 
@@ -514,10 +582,6 @@ long kvmhv_rs_nestedv2_check_output(struct kvm_vcpu *vcpu)
 			break;
 		}
 	}
-out:
-	kfree(c.hdr);
-	kfree(mine);
-	kfree(out);
 	return ret;
 }
 

@@ -69,6 +69,8 @@ long kvmhv_rs_nestedv2_check_fill(struct kvm_vcpu *vcpu, bool wide,
 				  u64 time_limit, unsigned long lpcr,
 				  const u8 *buf, size_t len);
 long kvmhv_rs_nestedv2_check_output(struct kvm_vcpu *vcpu);
+int kvmhv_rs_nested_check_init(void);
+void kvmhv_rs_nested_check_exit(void);
 u32 kvmhv_rs_nestedv2_default_compat(void);
 void kvmhv_rs_nestedv2_after_exit(struct kvm_vcpu *vcpu, u64 tb);
 int kvmhv_rs_p9_vcpu_entry(struct kvm_vcpu *vcpu, u64 time_limit,
