@@ -414,8 +414,9 @@ void kvmhv_rs_nested_check_exit(void)
 }
 
 /*
- * Room for a run input holding every guest state ID: at least what
- * kvmhv_nestedv2_host_create() sizes a vcpu's run input with (its message
+ * Room for a run input holding every guest state ID, rounded up to a power
+ * of two as kvmppc_gsb_new() rounds: at least the capacity
+ * kvmhv_nestedv2_host_create() gives a vcpu's run input (its message
  * includes them all, less the few it leaves out).
  */
 int kvmhv_rs_nested_check_init(void)
@@ -428,6 +429,7 @@ int kvmhv_rs_nested_check_init(void)
 	kvmppc_gsbm_fill(&all);
 	kvmppc_gsbm_for_each(&all, iden)
 		capacity += kvmppc_gse_total_size(kvmppc_gsid_size(iden));
+	capacity = roundup_pow_of_two(capacity);
 	for_each_possible_cpu(cpu) {
 		struct kvmhv_rs_check_scratch *s;
 
