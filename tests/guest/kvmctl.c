@@ -20,6 +20,11 @@
  *                    Pages freed to a CPU's list are not counted as free
  *                    until it is drained; a 16 MiB HPT on a hash host
  *                    (the PMD size there, a THP order) goes to one.
+ *   kvmctl vcpu-ids-refused
+ *                    on a new HV VM, KVM_CREATE_VCPU with the 8 ids from
+ *                    KVM_CAP_MAX_VCPUS up (kvm.ko accepts ids up to
+ *                    KVM_CAP_MAX_VCPU_ID; kvm-hv has no vcore for them):
+ *                    prints "ID: ERRNO-NAME" (or "ID: 0") for each
  *   kvmctl compat-caps
  *                    KVM_CHECK_EXTENSION(KVM_CAP_PPC_COMPAT_CAPS) and, on a
  *                    new HV VM, KVM_PPC_GET_COMPAT_CAPS (the op
@@ -230,6 +235,33 @@ static int cma_free(void)
 	return 0;
 }
 
+static int vcpu_ids_refused(void)
+{
+	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int vm = kvm < 0 ? -1 : ioctl(kvm, KVM_CREATE_VM, KVM_VM_PPC_HV);
+	int max, id, fd;
+
+	if (vm < 0) {
+		fprintf(stderr, "kvmctl: KVM_CREATE_VM: %s\n", strerror(errno));
+		return 1;
+	}
+	max = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	if (max <= 0 || max + 8 > ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPU_ID)) {
+		fprintf(stderr, "kvmctl: no vcpu ids above KVM_CAP_MAX_VCPUS (%d)\n", max);
+		return 1;
+	}
+	for (id = max; id < max + 8; id++) {
+		fd = ioctl(vm, KVM_CREATE_VCPU, id);
+		if (fd < 0) {
+			printf("%d: %s\n", id, strerrorname_np(errno));
+		} else {
+			printf("%d: 0\n", id);
+			close(fd);
+		}
+	}
+	return 0;
+}
+
 static int compat_caps(void)
 {
 	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -262,6 +294,8 @@ int main(int argc, char **argv)
 		return cma_free();
 	if (argc == 2 && !strcmp(argv[1], "compat-caps"))
 		return compat_caps();
-	fprintf(stderr, "usage: kvmctl hold|hold-hpt|alloc-htab-busy|alloc-htab ORDER...|cma-free|compat-caps\n");
+	if (argc == 2 && !strcmp(argv[1], "vcpu-ids-refused"))
+		return vcpu_ids_refused();
+	fprintf(stderr, "usage: kvmctl hold|hold-hpt|alloc-htab-busy|alloc-htab ORDER...|cma-free|compat-caps|vcpu-ids-refused\n");
 	return 2;
 }
