@@ -156,13 +156,13 @@ impl Drop for Registered {
 
 // The capability bits and levels compat.rs decides with are the kernel's.
 const _: () = {
-    assert!(compat::CAP_POWER9 == bindings::KVM_PPC_COMPAT_CAP_POWER9 as u64);
-    assert!(compat::CAP_POWER10 == bindings::KVM_PPC_COMPAT_CAP_POWER10 as u64);
-    assert!(compat::CAP_POWER11 == bindings::KVM_PPC_COMPAT_CAP_POWER11 as u64);
-    assert!(compat::CAP_MASK == bindings::KVM_PPC_COMPAT_BITMASK as u64);
-    assert!(compat::CAP_POWER9 == bindings::H_GUEST_CAP_POWER9 as u64);
-    assert!(compat::CAP_POWER10 == bindings::H_GUEST_CAP_POWER10 as u64);
-    assert!(compat::CAP_POWER11 == bindings::H_GUEST_CAP_POWER11 as u64);
+    assert!(compat::CAP_POWER9 == bindings::KVM_PPC_COMPAT_CAP_POWER9);
+    assert!(compat::CAP_POWER10 == bindings::KVM_PPC_COMPAT_CAP_POWER10);
+    assert!(compat::CAP_POWER11 == bindings::KVM_PPC_COMPAT_CAP_POWER11);
+    assert!(compat::CAP_MASK == bindings::KVM_PPC_COMPAT_BITMASK);
+    assert!(compat::CAP_POWER9 == bindings::H_GUEST_CAP_POWER9);
+    assert!(compat::CAP_POWER10 == bindings::H_GUEST_CAP_POWER10);
+    assert!(compat::CAP_POWER11 == bindings::H_GUEST_CAP_POWER11);
     assert!(compat::PVR_ARCH_300 == bindings::PVR_ARCH_300);
     assert!(compat::PVR_ARCH_31 == bindings::PVR_ARCH_31);
     assert!(compat::PVR_ARCH_31_P11 == bindings::PVR_ARCH_31_P11);
