@@ -21,9 +21,8 @@
  *                    until it is drained; a 16 MiB HPT on a hash host
  *                    (the PMD size there, a THP order) goes to one.
  *   kvmctl vcpu-ids-refused
- *                    on a new HV VM, KVM_CREATE_VCPU with the 8 ids from
- *                    KVM_CAP_MAX_VCPUS up (kvm.ko accepts ids up to
- *                    KVM_CAP_MAX_VCPU_ID; kvm-hv has no vcore for them):
+ *                    on a new HV VM, KVM_CREATE_VCPU with the 8 highest
+ *                    ids kvm.ko accepts (below KVM_CAP_MAX_VCPU_ID):
  *                    prints "ID: ERRNO-NAME" (or "ID: 0") for each
  *   kvmctl compat-caps
  *                    KVM_CHECK_EXTENSION(KVM_CAP_PPC_COMPAT_CAPS) and, on a
@@ -245,12 +244,12 @@ static int vcpu_ids_refused(void)
 		fprintf(stderr, "kvmctl: KVM_CREATE_VM: %s\n", strerror(errno));
 		return 1;
 	}
-	max = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
-	if (max <= 0 || max + 8 > ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPU_ID)) {
-		fprintf(stderr, "kvmctl: no vcpu ids above KVM_CAP_MAX_VCPUS (%d)\n", max);
+	max = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPU_ID);
+	if (max < 8) {
+		fprintf(stderr, "kvmctl: KVM_CAP_MAX_VCPU_ID %d\n", max);
 		return 1;
 	}
-	for (id = max; id < max + 8; id++) {
+	for (id = max - 8; id < max; id++) {
 		fd = ioctl(vm, KVM_CREATE_VCPU, id);
 		if (fd < 0) {
 			printf("%d: %s\n", id, strerrorname_np(errno));
