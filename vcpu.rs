@@ -102,10 +102,10 @@ pub(crate) unsafe extern "C" fn inject_interrupt(
 ///
 /// # Invariants
 ///
-/// `scratch` is true while the C check's per-CPU scratch space exists,
-/// which then outlives every check.
+/// If `on`, the C check's per-CPU scratch space exists, and outlives every
+/// check.
 pub(crate) struct NestedCheck {
-    scratch: bool,
+    on: bool,
 }
 
 impl NestedCheck {
@@ -114,21 +114,20 @@ impl NestedCheck {
     /// has is known only after kvm-hv's set-up, and the module's init calls
     /// this before it, so that it does not fail once VMs may exist).
     pub(crate) fn new(on: bool) -> Result<Self> {
-        let scratch = on;
-        if scratch {
+        if on {
             // SAFETY: module init, once, before the check is switched on.
             to_result(unsafe { c::kvmhv_rs_nested_check_init() })?;
+            nestedv2_hv::CHECK.store(true, core::sync::atomic::Ordering::Relaxed);
         }
-        nestedv2_hv::CHECK.store(on, core::sync::atomic::Ordering::Relaxed);
-        // INVARIANT: the space exists if `scratch`.
-        Ok(NestedCheck { scratch })
+        // INVARIANT: the space exists if `on`.
+        Ok(NestedCheck { on })
     }
 }
 
 impl Drop for NestedCheck {
     fn drop(&mut self) {
-        nestedv2_hv::CHECK.store(false, core::sync::atomic::Ordering::Relaxed);
-        if self.scratch {
+        if self.on {
+            nestedv2_hv::CHECK.store(false, core::sync::atomic::Ordering::Relaxed);
             // SAFETY: module exit: every VM, so every entry, is gone (each
             // holds a reference on the module), and the check is off.
             unsafe { c::kvmhv_rs_nested_check_exit() };
