@@ -43,9 +43,21 @@
  * timebase: a first run that sets up the HPT on a slow host can take
  * longer. H_CEDE turns MSR[EE] on, so an expired decrementer wakes the
  * ceder and interrupts it at 0x900; there the guest moves its decrementer
- * away again and cedes again, so only a prod (or another interrupt) ends
- * the cede. (Before 0020 that decrementer interrupt reached vcpu 1
- * big-endian: the hpt_cede_prod failures seen now and then on powernv8.)
+ * away again and cedes again. (Before 0020 that decrementer interrupt
+ * reached vcpu 1 big-endian: the hpt_cede_prod failures seen now and then
+ * on powernv8.)
+ *
+ * H_CEDE may also return with nothing to report, as Linux's idle loop
+ * expects: on POWER8 a vcpu that cedes while another thread of its vcore
+ * has not napped yet naps in real mode (book3s_hv_rmhandlers.S), its
+ * decrementer lowered to the end of the timeslice; if that wakes it
+ * (wake reason decrementer, kvmppc_check_wake_reason() 0) before the
+ * vcore exits, it re-enters the guest after its sc with r3 = H_SUCCESS.
+ * Under TCG the order of the two threads varies: once in CI (powernv8,
+ * kvm-hv) the ceder came back at once, reported H_SUCCESS and its thread
+ * was never seen asleep. So the ceder, as a guest does, cedes again until
+ * a flag in guest memory says it was prodded: the prodder sets the flag,
+ * then prods. The ceder reports the number of H_CEDE calls in r5.
  *
  * Known: on QEMU's emulated POWER8 a vcore's second thread cannot run
  * guest code, under kvm-hv as under kvm_hv_rs: QEMU keeps SDR1 and LPIDR
@@ -77,11 +89,18 @@
 #define H_DONE		0x7011
 #define CEDER_ADDR	(CODE_ADDR + 0x100)
 #define ILLEGAL_ADDR	(CODE_ADDR + 0x200)
+#define PRODDED_ADDR	(CODE_ADDR + 0x400)	/* the prodder's flag, a word */
 #define SPR_DEC		22
 #define SRR1_PROGILL	(1UL << 19)
 
 /* lis rt,si (addis rt,0,si) */
 static inline uint32_t lis(int rt, uint16_t si) { return 0x3c000000 | rt << 21 | si; }
+/* lwz/stw rt,d(0): the word at absolute address d (real mode) */
+static inline uint32_t lwz_abs(int rt, uint16_t d) { return 0x80000000 | rt << 21 | d; }
+static inline uint32_t stw_abs(int rs, uint16_t d) { return 0x90000000 | rs << 21 | d; }
+/* beq disp (bc 12,eq) */
+static inline uint32_t beq(int32_t disp) { return 0x41820000 | (disp & 0xfffc); }
+#define SYNC		0x7c0004acu
 
 struct variant {
 	const char *name;
@@ -98,23 +117,43 @@ static const struct variant variants[] = {
 static int prod_target;
 
 /*
- * The decrementer interrupt (0x900) moves the decrementer DEC_FAR away and
- * cedes again, at CEDER_ADDR.
+ * The ceder, at CEDER_ADDR: cedes until the word at PRODDED_ADDR is set,
+ * then reports the last H_CEDE's return value (r4) and how many times it
+ * ceded (r5) with H_READY. The decrementer interrupt (0x900) moves the
+ * decrementer DEC_FAR away and goes back to the cede (CEDER_LOOP).
  */
-static void write_dec_recede(uint32_t *mem)
+#define CEDER_LOOP	(CEDER_ADDR + 4)
+static void write_ceder(uint32_t *mem)
 {
-	uint32_t *p = mem + 0x900 / 4;
+	uint32_t *p = mem + CEDER_ADDR / 4;
 
+	*p++ = li(6, 0);
+	*p++ = li(3, H_CEDE);		/* CEDER_LOOP */
+	*p++ = SC1;
+	*p++ = addi(6, 6, 1);
+	*p++ = mr(4, 3);
+	*p++ = lwz_abs(5, PRODDED_ADDR);
+	*p++ = cmpwi(5, 0);
+	*p++ = beq(-6 * 4);
+	*p++ = mr(5, 6);
+	*p++ = li(3, H_READY);
+	*p++ = SC1;
+	*p = b(0);
+
+	p = mem + 0x900 / 4;
 	*p++ = lis(3, DEC_FAR >> 16);
 	*p++ = mtspr(SPR_DEC, 3);
-	*p = b(CEDER_ADDR - 0x908);
+	*p = b(CEDER_LOOP - 0x908);
 }
 
 static void write_guest(uint32_t *mem)
 {
 	uint32_t *p = mem + CODE_ADDR / 4;
 
-	/* The prodder: prod the ceder, report the result. */
+	/* The prodder: set the ceder's flag, prod it, report the result. */
+	*p++ = li(5, 1);
+	*p++ = stw_abs(5, PRODDED_ADDR);
+	*p++ = SYNC;
 	*p++ = li(3, H_PROD);
 	*p++ = li(4, prod_target);
 	*p++ = SC1;
@@ -123,9 +162,7 @@ static void write_guest(uint32_t *mem)
 	*p++ = SC1;
 	*p++ = b(0);
 
-	/* The ceder: cede, report the result. */
-	write_cede(mem + CEDER_ADDR / 4);
-	write_dec_recede(mem);
+	write_ceder(mem);
 }
 
 struct ceder {
@@ -298,16 +335,18 @@ static void test_one(int kvm, enum mmu mmu, const char *skip, const struct varia
 	}
 	snprintf(who, sizeof(who), "vcpu %d (H_CEDE)", var->ceder);
 	check_exit(&vd, who, c.r, c.run, H_READY);
+	if (!c.r && c.run->papr_hcall.nr == H_READY && c.run->papr_hcall.args[1] != 1)
+		diag("vcpu %d ceded %llu times (H_CEDE returned before the prod)", var->ceder,
+		     (unsigned long long)c.run->papr_hcall.args[1]);
 out:
 	report(&vd, name);
 	vm_close_two(&v, other, other_run);
 }
 
-/* Puts the ceder code in a fresh VM's memory. */
+/* Puts the ceder code in a fresh VM's memory: nothing sets its flag. */
 static void write_ceder_only(uint32_t *mem)
 {
-	write_cede(mem + CEDER_ADDR / 4);
-	write_dec_recede(mem);
+	write_ceder(mem);
 	mem[CODE_ADDR / 4] = li(3, H_READY);
 	mem[CODE_ADDR / 4 + 1] = SC1;
 	mem[CODE_ADDR / 4 + 2] = b(0);
