@@ -17,6 +17,8 @@
 #   kvm_hv_rs_test=kselftest  only the KVM selftests (scripts/kselftest.sh);
 #                          ks_tests=powerpc/null_hcall_test,... chooses
 #   ks_tests=none          check mode without the KVM selftests
+#   ks_set=short           check mode with the short list of the KVM
+#                          selftests (ks_list), no hash pass
 #   kvm_hv_rs_test=fuzz    the differential fuzzer (scripts/fuzz.sh):
 #                          fuzz_seed, fuzz_cases; fuzz_case=K shows case K
 #                          under both modules
@@ -57,9 +59,14 @@ check() {
 	if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "$* failed:" "$out"; fi
 }
 # subtest NAME CMD...: CMD prints an indented KTAP subtest; its status is the result.
+# Says how long CMD took (before the result, so a failure's diagnostics
+# carry it): make check's time is spent here.
 subtest() {
 	name=$1; shift
-	if "$@" "$name"; then ok "$name"; else not_ok "$name"; fi
+	_st_t0=$(date +%s)
+	if "$@" "$name"; then _st_rc=0; else _st_rc=1; fi
+	echo "# $name: $(($(date +%s) - _st_t0)) s"
+	if [ $_st_rc = 0 ]; then ok "$name"; else not_ok "$name"; fi
 }
 refcnt() { cat /sys/module/"$1"/refcnt 2>/dev/null || echo none; }
 # A pseries host: a guest of an outer hypervisor, whose KVM runs radix
@@ -297,10 +304,13 @@ unload_all() {
 # kvm_hv_rs; its results must be the same.
 KS=/kselftests
 # ks_list: the tests to run (ks_tests=a,b chooses, default all); in the hash
-# pass, the powerpc tests and the dirty-logging and paging ones.
+# pass and with ks_set=short (the hosts that only repeat what another runs
+# in full: scripts/check.sh), the short list: the powerpc tests and the
+# dirty-logging and paging ones.
 ks_list() {
 	if [ -n "${ks_tests:-}" ]; then echo "$ks_tests" | tr , '\n'
-	elif [ -n "${KVM_PPC_MMU:-}" ]; then grep -E '^(powerpc/|dirty_log_test|demand_paging_test)' $KS/list
+	elif [ -n "${KVM_PPC_MMU:-}" ] || [ "${ks_set:-}" = short ]; then
+		grep -E '^(powerpc/|dirty_log_test|demand_paging_test)' $KS/list
 	else cat $KS/list; fi
 }
 # ks_conf TEST: "TIMEOUT [vmem=KB] ARGS..." from run.conf (default: 300 s).
@@ -383,7 +393,8 @@ ks_same() {
 # ks_hash_pass: a radix host runs hash guests too (POWER9's HPT guests on a
 # radix host are a path of their own).
 ks_hash_pass() {
-	grep -q '^MMU.*Radix' /proc/cpuinfo && ! on_pseries && [ -z "${ks_tests:-}" ] && [ -z "${KVM_PPC_MMU:-}" ]
+	grep -q '^MMU.*Radix' /proc/cpuinfo && ! on_pseries && [ -z "${ks_tests:-}" ] &&
+		[ -z "${KVM_PPC_MMU:-}" ] && [ "${ks_set:-}" != short ]
 }
 # ks_hash CMD...: CMD with KVM_PPC_MMU=hash in the tests' environment.
 ks_hash() {
