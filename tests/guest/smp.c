@@ -48,16 +48,19 @@
  * on powernv8.)
  *
  * H_CEDE may also return with nothing to report, as Linux's idle loop
- * expects: on POWER8 a vcpu that cedes while another thread of its vcore
- * has not napped yet naps in real mode (book3s_hv_rmhandlers.S), its
- * decrementer lowered to the end of the timeslice; if that wakes it
- * (wake reason decrementer, kvmppc_check_wake_reason() 0) before the
- * vcore exits, it re-enters the guest after its sc with r3 = H_SUCCESS.
- * Under TCG the order of the two threads varies: once in CI (powernv8,
- * kvm-hv) the ceder came back at once, reported H_SUCCESS and its thread
- * was never seen asleep. So the ceder, as a guest does, cedes again until
- * a flag in guest memory says it was prodded: the prodder sets the flag,
- * then prods. The ceder reports the number of H_CEDE calls in r5.
+ * expects. On POWER8, under both modules: a vcore runs whenever one of its
+ * vcpus is runnable, and its ceded vcpus re-enter the guest with it after
+ * their sc, r3 = H_SUCCESS (book3s_hv_rmhandlers.S, fast_guest_return:
+ * "cancel cede"), so the ceder usually comes back when the prodder joins
+ * its vcore; and a vcpu that cedes before its vcore's other thread has
+ * napped naps in real mode, its decrementer lowered to the end of the
+ * timeslice, and re-enters the guest if that wakes it first
+ * (kvmppc_check_wake_reason() 0). Under TCG the order of the threads
+ * varies: once in CI (powernv8, kvm-hv) the ceder came back before the
+ * prodder ran and its thread was never seen asleep. So the ceder, as a
+ * guest does, cedes again until a flag in guest memory says it was
+ * prodded: the prodder sets the flag, then prods. The ceder reports the
+ * number of H_CEDE calls in r5.
  *
  * Known: on QEMU's emulated POWER8 a vcore's second thread cannot run
  * guest code, under kvm-hv as under kvm_hv_rs: QEMU keeps SDR1 and LPIDR
@@ -336,8 +339,8 @@ static void test_one(int kvm, enum mmu mmu, const char *skip, const struct varia
 	snprintf(who, sizeof(who), "vcpu %d (H_CEDE)", var->ceder);
 	check_exit(&vd, who, c.r, c.run, H_READY);
 	if (!c.r && c.run->papr_hcall.nr == H_READY && c.run->papr_hcall.args[1] != 1)
-		diag("vcpu %d ceded %llu times (H_CEDE returned before the prod)", var->ceder,
-		     (unsigned long long)c.run->papr_hcall.args[1]);
+		diag("vcpu %d ceded %llu times (woken before the prod: by its decrementer, or H_CEDE came back early)",
+		     var->ceder, (unsigned long long)c.run->papr_hcall.args[1]);
 out:
 	report(&vd, name);
 	vm_close_two(&v, other, other_run);
