@@ -47,9 +47,18 @@ MOD=/lib/modules/$(uname -r)/kernel/arch/powerpc/kvm
 n=0
 fails=0
 
-ok() { n=$((n + 1)); echo "ok $n $1"; }
+# took NAME: says how long since the last result, when 2 s or more, before
+# NAME's result (a failure's diagnostics carry it): where a boot's time goes.
+_last=$(date +%s)
+took() {
+	_now=$(date +%s)
+	[ $((_now - _last)) -lt 2 ] || echo "# ${1%% *}: $((_now - _last)) s"
+	_last=$_now
+}
+ok() { took "$1"; n=$((n + 1)); echo "ok $n $1"; }
 # not_ok NAME [TEXT...]: every line of TEXT becomes a KTAP diagnostic.
 not_ok() {
+	took "$1"
 	n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $1"; shift
 	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /'; done
 }
@@ -59,14 +68,9 @@ check() {
 	if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "$* failed:" "$out"; fi
 }
 # subtest NAME CMD...: CMD prints an indented KTAP subtest; its status is the result.
-# Says how long CMD took (before the result, so a failure's diagnostics
-# carry it): make check's time is spent here.
 subtest() {
 	name=$1; shift
-	_st_t0=$(date +%s)
-	if "$@" "$name"; then _st_rc=0; else _st_rc=1; fi
-	echo "# $name: $(($(date +%s) - _st_t0)) s"
-	if [ $_st_rc = 0 ]; then ok "$name"; else not_ok "$name"; fi
+	if "$@" "$name"; then ok "$name"; else not_ok "$name"; fi
 }
 refcnt() { cat /sys/module/"$1"/refcnt 2>/dev/null || echo none; }
 # A pseries host: a guest of an outer hypervisor, whose KVM runs radix
@@ -711,6 +715,8 @@ debug_kmemleak() {
 
 check_all() {
 	echo "KTAP version 1"
+	echo "# init started after $(cut -d. -f1 /proc/uptime) s of uptime"
+	_last=$(date +%s)
 	ks=0
 	[ "${ks_tests:-}" = none ] || ks=3
 	[ $ks = 0 ] || ! ks_hash_pass || ks=6
