@@ -610,7 +610,8 @@ int main(int argc, char **argv)
 	const char *rec;
 	const char *load[2] = { getenv("FUZZ_LOAD_A"), getenv("FUZZ_LOAD_B") };
 	int kvm, mode;
-	double t0;
+	double t0, tc, slowest = 0;	/* the slowest case's time, and its index: */
+	uint64_t slowest_i = 0;		/* a run that takes minutes says where */
 	FILE *f = NULL;
 
 	if (argc == 4 && !strcmp(argv[1], "show")) {
@@ -674,10 +675,15 @@ int main(int argc, char **argv)
 	t0 = now();
 	for (i = 0; i < n; i++) {
 		make_case(&c, seed, i);
+		tc = now();
 		if (run_case(kvm, &c, line, sizeof(line), 0)) {
 			printf("# case %llu: no %s VM\n", (unsigned long long)i, mmu_name[c.mmu]);
 			bad++;
 			break;
+		}
+		if (now() - tc > slowest) {
+			slowest = now() - tc;
+			slowest_i = i;
 		}
 		if (!mode) {
 			fprintf(f, "%llu %s\n", (unsigned long long)i, line);
@@ -737,6 +743,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)i, now() - t0, i / (now() - t0 + 1e-9), (unsigned long long)seed,
 	       (unsigned long long)ends[END_READY], (unsigned long long)ends[END_VECTOR],
 	       (unsigned long long)ends[END_WATCHDOG], (unsigned long long)ends[END_ERROR]);
+	printf("# the slowest case: %llu, %.3f s\n", (unsigned long long)slowest_i, slowest);
 	if (mode && bad && load[0] && load[1]) {
 		static char alone[2][8192];
 		uint64_t k, real = bad;
