@@ -716,7 +716,6 @@ debug_kmemleak() {
 check_all() {
 	echo "KTAP version 1"
 	echo "# init started after $(cut -d. -f1 /proc/uptime) s of uptime"
-	_last=$(date +%s)
 	ks=0
 	[ "${ks_tests:-}" = none ] || ks=3
 	[ $ks = 0 ] || ! ks_hash_pass || ks=6

@@ -610,8 +610,8 @@ int main(int argc, char **argv)
 	const char *rec;
 	const char *load[2] = { getenv("FUZZ_LOAD_A"), getenv("FUZZ_LOAD_B") };
 	int kvm, mode;
-	double t0, tc, slowest = 0;	/* the slowest case's time, and its index: */
-	uint64_t slowest_i = 0;		/* a run that takes minutes says where */
+	double t0, tc, slowest = 0;	/* tc: a case's start, then its time */
+	uint64_t slowest_i = 0;		/* the slowest case: a long run says where */
 	FILE *f = NULL;
 
 	if (argc == 4 && !strcmp(argv[1], "show")) {
@@ -681,8 +681,9 @@ int main(int argc, char **argv)
 			bad++;
 			break;
 		}
-		if (now() - tc > slowest) {
-			slowest = now() - tc;
+		tc = now() - tc;	/* this case's time */
+		if (tc > slowest) {
+			slowest = tc;
 			slowest_i = i;
 		}
 		if (!mode) {

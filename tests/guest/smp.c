@@ -92,17 +92,12 @@
 #define H_DONE		0x7011
 #define CEDER_ADDR	(CODE_ADDR + 0x100)
 #define ILLEGAL_ADDR	(CODE_ADDR + 0x200)
-#define PRODDED_ADDR	(CODE_ADDR + 0x400)	/* the prodder's flag, a word */
+#define PRODDED_ADDR	(CODE_ADDR + 0x400)	/* the prodder's flag, a doubleword */
 #define SPR_DEC		22
 #define SRR1_PROGILL	(1UL << 19)
 
 /* lis rt,si (addis rt,0,si) */
 static inline uint32_t lis(int rt, uint16_t si) { return 0x3c000000 | rt << 21 | si; }
-/* lwz/stw rt,d(0): the word at absolute address d (real mode) */
-static inline uint32_t lwz_abs(int rt, uint16_t d) { return 0x80000000 | rt << 21 | d; }
-static inline uint32_t stw_abs(int rs, uint16_t d) { return 0x90000000 | rs << 21 | d; }
-/* beq disp (bc 12,eq) */
-static inline uint32_t beq(int32_t disp) { return 0x41820000 | (disp & 0xfffc); }
 #define SYNC		0x7c0004acu
 
 struct variant {
@@ -135,7 +130,7 @@ static void write_ceder(uint32_t *mem)
 	*p++ = SC1;
 	*p++ = addi(6, 6, 1);
 	*p++ = mr(4, 3);
-	*p++ = lwz_abs(5, PRODDED_ADDR);
+	*p++ = ld(5, PRODDED_ADDR, 0);	/* ra 0: the absolute address */
 	*p++ = cmpwi(5, 0);
 	*p++ = beq(-6 * 4);
 	*p++ = mr(5, 6);
@@ -155,7 +150,7 @@ static void write_guest(uint32_t *mem)
 
 	/* The prodder: set the ceder's flag, prod it, report the result. */
 	*p++ = li(5, 1);
-	*p++ = stw_abs(5, PRODDED_ADDR);
+	*p++ = std_(5, PRODDED_ADDR, 0);
 	*p++ = SYNC;
 	*p++ = li(3, H_PROD);
 	*p++ = li(4, prod_target);

@@ -111,7 +111,6 @@
 static inline uint32_t lis(int rt, int16_t si) { return 0x3c000000 | rt << 21 | (uint16_t)si; }
 static inline uint32_t oris(int ra, int rs, uint16_t ui) { return 0x64000000 | rs << 21 | ra << 16 | ui; }
 static inline uint32_t cmpdi(int ra, int16_t si) { return 0x2c200000 | ra << 16 | (uint16_t)si; }
-static inline uint32_t beq(int32_t disp) { return 0x41820000 | (disp & 0xfffc); }
 static inline uint32_t bne(int32_t disp) { return 0x40820000 | (disp & 0xfffc); }
 static inline uint32_t mtmsrd_l1(int rs) { return 0x7c010164 | rs << 21; }
 #define MTCTR(rs)	mtspr(9, rs)

@@ -50,6 +50,7 @@ static inline uint32_t addi(int rt, int ra, int16_t si) { return 0x38000000 | rt
 static inline uint32_t mr(int ra, int rs) { return 0x7c000378 | rs << 21 | ra << 16 | rs << 11; }
 static inline uint32_t cmpwi(int ra, int16_t si) { return 0x2c000000 | ra << 16 | (uint16_t)si; }
 static inline uint32_t blt(int32_t disp) { return 0x41800000 | (disp & 0xfffc); }
+static inline uint32_t beq(int32_t disp) { return 0x41820000 | (disp & 0xfffc); }
 static inline uint32_t b(int32_t disp) { return 0x48000000 | (disp & 0x3fffffc); }
 static inline uint32_t mfspr(int rt, int spr)
 {
