@@ -721,14 +721,14 @@ check_all() {
 	[ $ks = 0 ] || ! ks_hash_pass || ks=6
 	dbg=0
 	# The debug kernel adds its own tests (21) and leaves out what only
-	# repeats the release boots': bench_runs and the *_after_rs pass (6).
-	rel=6
+	# repeats the release boots': bench_runs and the *_after_rs pass (7).
+	rel=7
 	[ "${kvm_hv_rs_kernel:-}" = debug ] && dbg=21 rel=0
 	fz=0
 	[ "${fuzz_cases:-0}" = 0 ] || fz=2
 	# kvm_hv_rs compares its nested-v2 buffers with C's in these tests.
 	rs_args=nested_check=1
-	echo "1..$((34 + rel + ks + dbg + fz))"
+	echo "1..$((36 + rel + ks + dbg + fz))"
 	if out=$(p8_secondaries_offline 2>&1); then ok p8_secondaries_offline; echo "# $out"
 	else not_ok p8_secondaries_offline "$out"; fi
 	check rs_first_in_boot rs_first
@@ -747,6 +747,7 @@ check_all() {
 		else not_ok fuzz_record.kvm-hv "$out"; fi
 	fi
 	subtest interrupts.kvm-hv interrupts
+	subtest fpstate.kvm-hv fpstate
 	subtest smp.kvm-hv smp
 	subtest parallel.kvm-hv parallel
 	subtest hpt_paging.kvm-hv hpt_paging
@@ -772,6 +773,7 @@ check_all() {
 		check faults.same faults_same
 	fi
 	subtest interrupts.kvm_hv_rs interrupts
+	subtest fpstate.kvm_hv_rs fpstate
 	subtest smp.kvm_hv_rs smp
 	subtest parallel.kvm_hv_rs parallel
 	subtest hpt_paging.kvm_hv_rs hpt_paging
@@ -795,6 +797,7 @@ check_all() {
 	if [ $rel != 0 ]; then
 		subtest hcall_exit.kvm-hv_after_rs hcall_exit
 		subtest interrupts.kvm-hv_after_rs interrupts
+		subtest fpstate.kvm-hv_after_rs fpstate
 		subtest smp.kvm-hv_after_rs smp
 		subtest hpt_paging.kvm-hv_after_rs hpt_paging
 		subtest sprs.kvm-hv_after_rs sprs

@@ -99,7 +99,11 @@ pub(crate) trait HvVcpu {
     /// HPT reset protocol pairs with its own on `mmu_ready`.
     fn start_running(&mut self);
     /// Enables FP/VEC/VSX/TM in the MSR as the CPU and vcpu allow, and saves
-    /// the host thread's user state and SPRs.
+    /// the host thread's user state and SPRs. Once per KVM_RUN: a context
+    /// switch between two entries makes the user FP/VMX registers live
+    /// again (`restore_math()` in `__switch_to()`), and the step into guest
+    /// state before each entry gives them back (kvm-hv's
+    /// `kvmhv_guest_state_enter()`, rust/patches 0028).
     fn save_host_state(&mut self);
     /// `pgdir` and (POWER8) `waitp`; state `KVMPPC_VCPU_BUSY_IN_HOST`.
     fn enter_busy_in_host(&mut self);

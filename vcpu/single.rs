@@ -140,8 +140,10 @@ pub(crate) trait P9Vcpu {
     fn update_vpa_dispatch(&mut self, tb: u64);
     /// `trace_kvm_guest_enter` (`exit` false) or `trace_kvm_guest_exit`.
     fn trace_guest(&mut self, exit: bool);
-    /// Into guest state: guest time accounting and context tracking, the
-    /// VM's SRCU read lock, function tracing off on this CPU.
+    /// Into guest state: the task's user FP/VMX registers in its
+    /// thread_struct again if a context switch since `save_host_state` made
+    /// them live, guest time accounting and context tracking, the VM's SRCU
+    /// read lock, function tracing off on this CPU.
     fn guest_state_enter(&mut self, claimed: &Claimed);
     /// Records `trap` as the vcpu's, undoes `guest_state_enter` and replays
     /// the host interrupt that ended the guest's run, if any; then takes

@@ -291,8 +291,10 @@ pub(crate) trait Vcore {
     /// `trace_kvmppc_run_core` (enter).
     fn trace_core_enter(&mut self);
     /// Enters the guest on this thread through `__kvmppc_vcore_entry` with
-    /// guest state and timing, and SRCU held; returns the trap. The vcore
-    /// lock is not held (the caller has given it back).
+    /// guest state and timing, and SRCU held, the task's user FP/VMX
+    /// registers in its thread_struct again if a context switch since
+    /// `save_host_state` made them live; returns the trap. The vcore lock is
+    /// not held (the caller has given it back).
     fn enter(&mut self, irqs: &IrqsOff, core: &CoreReady) -> u32;
     /// Back from the guest: waits until this CPU's first `n` threads left
     /// it (`kvmppc_wait_for_nap`), marks the core in the host again
