@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# A qemu-system-ppc64 for the powernv8 and pseries-nestedv2 boots: the QEMU
+# A qemu-system-ppc64 for the powernv8 and pseries boots: the QEMU
 # this machine runs (Debian's 10.0.2, from bookworm-backports), built from
 # Debian's source with qemu/patches/ applied. Idempotent and cached in
 # $CACHE/qemu-p8 (the name is older than the nested-v2 patches).
@@ -13,8 +13,10 @@
 # and TCG ignores LPCR[MER], so an L2's external interrupts never arrive
 # (0005); it saves decrementers as now - DEC, so a ceded vcpu never sleeps
 # (0006), and lets kvm-hv negotiate its capabilities once per reset, so a
-# second load of kvm-hv fails (0007). Only those boots use this binary (run-qemu.sh), with the installed
-# QEMU's firmware (-L /usr/share/qemu).
+# second load of kvm-hv fails (0007). Both nested APIs start an L2 run's
+# HDEC from the previous run's, so an expiry already passed never stops the
+# L2 (0008). Only those boots use this binary (run-qemu.sh), with the
+# installed QEMU's firmware (-L /usr/share/qemu).
 source "$(dirname "$0")/lib.sh"
 
 VER=10.0.2
@@ -70,4 +72,4 @@ run_logged "QEMU build" "$LOGDIR/qemu-build.log" ninja -C "$src/build" qemu-syst
 cp "$src/build/qemu-system-ppc64" "$BIN"
 rm -rf "$src"
 echo "$stamp" >"$DIR/stamp"
-say "QEMU for powernv8 and pseries-nestedv2: $BIN ($("$BIN" --version | head -n 1))"
+say "QEMU for powernv8 and the pseries hosts: $BIN ($("$BIN" --version | head -n 1))"
