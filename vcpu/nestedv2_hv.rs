@@ -46,13 +46,35 @@ struct Regs<'a> {
     _vcpu: PhantomData<&'a mut bindings::kvm_vcpu>,
 }
 
+/// Which of a VSR's two doublewords in memory (`fp.fpr[i]`, a VMX
+/// register's `vector128`) is its doubleword 0, the FPR half, and which its
+/// doubleword 1: `TS_FPROFFSET` and `TS_VSRLOWOFFSET`, 1 and 0 on a
+/// little-endian kernel. A VSR element carries doubleword 0 first
+/// (`kvmppc_gse_put_vector128`, `kvmppc_gse_get_vector128`).
+const FPR_DW: usize = bindings::TS_FPROFFSET as usize;
+const VSRLOW_DW: usize = bindings::TS_VSRLOWOFFSET as usize;
+
+/// Doubleword `k` (in memory order) of a VMX register kept as four words.
+fn vec_dw(v: &[u32; 4], k: usize) -> u64 {
+    let (a, b) = (v[2 * k].to_ne_bytes(), v[2 * k + 1].to_ne_bytes());
+    u64::from_ne_bytes([a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]])
+}
+
+/// Sets doubleword `k` (in memory order) of a VMX register kept as four
+/// words.
+fn set_vec_dw(v: &mut [u32; 4], k: usize, d: u64) {
+    let b = d.to_ne_bytes();
+    v[2 * k] = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+    v[2 * k + 1] = u32::from_ne_bytes([b[4], b[5], b[6], b[7]]);
+}
+
 /// A field of the vcpu that holds one ID's value.
 enum Field<'a> {
     /// An integer register of whatever width the vcpu keeps it in.
     Int(&'a mut dyn Reg),
-    /// An FPR's two doublewords (`fp.fpr[i]`).
+    /// A VSR 0-31's two doublewords (`fp.fpr[i]`), in memory order.
     Pair(&'a mut [u64; 2]),
-    /// A VMX register, in memory order.
+    /// A VMX register (VSR 32-63), in memory order.
     Vec(&'a mut [u32; 4]),
 }
 
@@ -196,11 +218,8 @@ impl VcpuRegs for Regs<'_> {
                 let ty = gsb::ty(iden)?;
                 let (dw0, dw1) = match self.field(iden)? {
                     Field::Int(f) => (f.get(), 0),
-                    Field::Pair(f) => (f[0], f[1]),
-                    Field::Vec(f) => (
-                        u64::from(f[0]) | u64::from(f[1]) << 32,
-                        u64::from(f[2]) | u64::from(f[3]) << 32,
-                    ),
+                    Field::Pair(f) => (f[FPR_DW], f[VSRLOW_DW]),
+                    Field::Vec(f) => (vec_dw(f, FPR_DW), vec_dw(f, VSRLOW_DW)),
                 };
                 Some(match ty {
                     gsb::Type::Be32 => Value::Word(dw0 as u32),
@@ -236,14 +255,13 @@ impl VcpuRegs for Regs<'_> {
             id::HEIR => unsafe { (*self.arch).emul_inst = dw0 },
             _ => match self.field(iden) {
                 Some(Field::Int(f)) => f.set(dw0),
-                Some(Field::Pair(f)) => *f = [dw0, dw1],
+                Some(Field::Pair(f)) => {
+                    f[FPR_DW] = dw0;
+                    f[VSRLOW_DW] = dw1;
+                }
                 Some(Field::Vec(f)) => {
-                    *f = [
-                        dw0 as u32,
-                        (dw0 >> 32) as u32,
-                        dw1 as u32,
-                        (dw1 >> 32) as u32,
-                    ]
+                    set_vec_dw(f, FPR_DW, dw0);
+                    set_vec_dw(f, VSRLOW_DW, dw1);
                 }
                 None => return false,
             },
