@@ -25,7 +25,10 @@
  *                the guest and exits at 0x900: the registers come back as
  *                they went in, not as the guest left them
  *   guest_kept   KVM_GET_ONE_REG gives the vcpu's FPRs and VRs back as they
- *                were set: the host's never reach the guest
+ *                were set: the host's never reach the guest. On a nested
+ *                API v2 host they go to the L0 and back in guest state
+ *                buffers: this is what found kvm_hv_rs sending each VSR
+ *                with its doublewords swapped (2bac5b4)
  *
  * A failure names the first register that changed and whether it holds the
  * guest's value.
