@@ -116,10 +116,10 @@ static long kvm_run_regs(int fd, const struct regset *in, struct regset *out)
 }
 
 /*
- * The first register `got` holds that `want` does not, said in vd, with
- * whether it is `other`'s value (named `whose`); -1 if there is one.
+ * Says in vd the first register `got` holds that `want` does not, and
+ * whether it is `other`'s value (named `whose`).
  */
-static int compare(struct verdict *vd, const char *when, const struct regset *want,
+static void compare(struct verdict *vd, const char *when, const struct regset *want,
 		   const struct regset *got, const struct regset *other, const char *whose)
 {
 	int i;
@@ -130,7 +130,7 @@ static int compare(struct verdict *vd, const char *when, const struct regset *wa
 			     (unsigned long long)got->f[i], (unsigned long long)want->f[i],
 			     got->f[i] == other->f[i] ? ": " : "",
 			     got->f[i] == other->f[i] ? whose : "");
-			return -1;
+			return;
 		}
 	for (i = 0; i < 32; i++)
 		if (memcmp(&got->v[i], &want->v[i], sizeof(got->v[i]))) {
@@ -140,9 +140,8 @@ static int compare(struct verdict *vd, const char *when, const struct regset *wa
 			     (unsigned long long)got->v[i].d[1], (unsigned long long)got->v[i].d[0],
 			     (unsigned long long)want->v[i].d[1], (unsigned long long)want->v[i].d[0],
 			     same ? ": " : "", same ? whose : "");
-			return -1;
+			return;
 		}
-	return 0;
 }
 
 /* Sets (set) or reads the vcpu's FPRs and VRs. */
